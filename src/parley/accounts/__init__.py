@@ -1,0 +1,1 @@
+"""Orgs, users, memberships and API tokens: the records behind authentication."""

@@ -1,0 +1,151 @@
+"""Creating and looking up orgs, users and tokens. Each function runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from parley.auth.passwords import hash_password
+from parley.auth.scopes import Role, Scope, format_scopes
+from parley.auth.tokens import TokenKind, hash_secret, new_secret, prefix_of
+from parley.db import tables
+from parley.errors import BadRequest, Conflict, NotFound
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    id: int
+    slug: str
+    name: str
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_org(connection: Connection, slug: str, name: str | None = None) -> Org:
+    if not _SLUG.match(slug):
+        raise BadRequest(f"{slug!r} is not a valid org slug: use lowercase letters, digits and dashes.")
+    if find_org(connection, slug) is not None:
+        raise Conflict(f"An org with the slug {slug!r} already exists.")
+    display = name or slug.replace("-", " ").title()
+    org_id = connection.execute(
+        insert(tables.orgs).values(slug=slug, name=display, created_at=now()).returning(tables.orgs.c.id)
+    ).scalar_one()
+    return Org(org_id, slug, display)
+
+
+def ensure_org(connection: Connection, slug: str, name: str | None = None) -> Org:
+    return find_org(connection, slug) or create_org(connection, slug, name)
+
+
+def find_org(connection: Connection, ref: str) -> Org | None:
+    """An org by slug, or by numeric id."""
+    condition = tables.orgs.c.slug == ref
+    if ref.isdigit():
+        condition = condition | (tables.orgs.c.id == int(ref))
+    row = connection.execute(
+        select(tables.orgs.c.id, tables.orgs.c.slug, tables.orgs.c.name).where(condition)
+    ).first()
+    return Org(row.id, row.slug, row.name) if row else None
+
+
+def get_org(connection: Connection, ref: str) -> Org:
+    org = find_org(connection, ref)
+    if org is None:
+        raise NotFound(f"There is no org {ref!r}.")
+    return org
+
+
+def create_user(
+    connection: Connection, email: str, password: str, org: Org, role: Role, name: str | None = None
+) -> int:
+    """Create a user (or reuse one with this email) and make them a member of ``org`` with ``role``."""
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise BadRequest(f"{email!r} is not an email address.")
+    if len(password) < 8:
+        raise BadRequest("The password must be at least 8 characters long.")
+    user_id = find_user_id(connection, email)
+    if user_id is None:
+        user_id = connection.execute(
+            insert(tables.users)
+            .values(email=email, name=name, password_hash=hash_password(password), created_at=now())
+            .returning(tables.users.c.id)
+        ).scalar_one()
+    elif _membership_role(connection, org.id, user_id) is not None:
+        raise Conflict(f"{email} is already a member of {org.slug}.")
+    connection.execute(
+        insert(tables.memberships).values(org_id=org.id, user_id=user_id, role=role.value, created_at=now())
+    )
+    return user_id
+
+
+def find_user_id(connection: Connection, email: str) -> int | None:
+    return connection.execute(
+        select(tables.users.c.id).where(tables.users.c.email == email.strip().lower())
+    ).scalar_one_or_none()
+
+
+def _membership_role(connection: Connection, org_id: int, user_id: int) -> str | None:
+    return connection.execute(
+        select(tables.memberships.c.role).where(
+            tables.memberships.c.org_id == org_id, tables.memberships.c.user_id == user_id
+        )
+    ).scalar_one_or_none()
+
+
+def create_token(
+    connection: Connection,
+    kind: TokenKind,
+    scopes: frozenset[Scope],
+    *,
+    org_id: int | None = None,
+    user_id: int | None = None,
+    name: str | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    """Store a new token and return its secret, which is never retrievable again."""
+    if not scopes:
+        raise BadRequest("A token needs at least one scope.")
+    if (kind is TokenKind.API_KEY) != (org_id is not None) or (kind is TokenKind.PAT) != (
+        user_id is not None
+    ):
+        raise BadRequest("An API key belongs to an org; a personal access token belongs to a user.")
+    secret = new_secret(kind)
+    connection.execute(
+        insert(tables.api_tokens).values(
+            kind=kind.value,
+            prefix=prefix_of(secret),
+            token_hash=hash_secret(secret),
+            org_id=org_id,
+            user_id=user_id,
+            scopes=format_scopes(scopes),
+            name=name,
+            created_at=now(),
+            expires_at=expires_at,
+        )
+    )
+    return secret
+
+
+def revoke_token(connection: Connection, prefix: str) -> None:
+    result = connection.execute(
+        update(tables.api_tokens)
+        .where(tables.api_tokens.c.prefix == prefix, tables.api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    if result.rowcount == 0:
+        raise NotFound(f"No active token has the prefix {prefix!r}.")
+
+
+def count_rows(connection: Connection, table: str) -> int:
+    return int(
+        connection.execute(select(func.count()).select_from(tables.metadata.tables[table])).scalar_one()
+    )

@@ -1,0 +1,1 @@
+"""The HTTP API: problem+json errors, dependencies and the route modules."""

@@ -1,0 +1,116 @@
+"""Query parameters of the list and the export, parsed into ConversationFilters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from parley.conversations.enums import HIDDEN_STATUSES, Channel, Direction, Status
+from parley.conversations.filters import MAX_QUERY_LENGTH, ConversationFilters
+from parley.conversations.ids import parse_conversation_id
+from parley.errors import BadRequest
+
+FILTER_PARAMS = frozenset(
+    {
+        "agent_id",
+        "direction",
+        "status",
+        "channel",
+        "created_after",
+        "created_before",
+        "min_duration",
+        "max_duration",
+        "user_id",
+        "has_recording",
+        "q",
+    }
+)
+
+
+def reject_unknown_params(request: Request, allowed: frozenset[str]) -> None:
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise BadRequest(
+            f"Unknown query parameter {unknown[0]!r}. Allowed: {', '.join(sorted(allowed))}.",
+            parameter=unknown[0],
+        )
+
+
+def _timestamp(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    example = "2026-11-01T00:00:00Z"
+    try:
+        moment = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        raise BadRequest(f"{name} must be an RFC 3339 timestamp such as {example}.", parameter=name) from None
+    if moment.tzinfo is None:
+        raise BadRequest(f"{name} must include a time zone offset, e.g. {example}.", parameter=name)
+    return moment
+
+
+def _agent_ids(values: list[str]) -> tuple[int, ...]:
+    ids = []
+    for value in values:
+        parsed = parse_conversation_id(value)  # agent ids share the shape: a positive 63-bit integer
+        if parsed is None:
+            raise BadRequest(f"agent_id {value!r} is not an agent id.", parameter="agent_id")
+        ids.append(parsed)
+    return tuple(sorted(set(ids)))
+
+
+def filters_from_query(
+    agent_id: Annotated[list[str], Query(description="Only these agents (repeatable).")] = [],  # noqa: B006
+    direction: Annotated[Direction | None, Query(description="inbound or outbound.")] = None,
+    status: Annotated[list[Status], Query(description="Only these statuses (repeatable).")] = [],  # noqa: B006
+    channel: Annotated[list[Channel], Query(description="Only these channels (repeatable).")] = [],  # noqa: B006
+    created_after: Annotated[str | None, Query(description="RFC 3339; inclusive.")] = None,
+    created_before: Annotated[str | None, Query(description="RFC 3339; exclusive.")] = None,
+    min_duration: Annotated[int | None, Query(ge=0, description="Seconds, inclusive.")] = None,
+    max_duration: Annotated[int | None, Query(ge=0, description="Seconds, inclusive.")] = None,
+    user_id: Annotated[
+        str | None, Query(max_length=320, description="Caller id, exact. Needs read_sensitive.")
+    ] = None,
+    has_recording: Annotated[
+        bool | None, Query(description="Only rows with (true) or without a recording.")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_QUERY_LENGTH,
+            description="Full-text search over summary, caller name and transcript, plus substring search "
+            "over caller id, agent number, email participants and conversation id. Needs read_sensitive.",
+        ),
+    ] = None,
+) -> ConversationFilters:
+    hidden = [s for s in status if s in HIDDEN_STATUSES]
+    if hidden:
+        raise BadRequest(
+            f"status {hidden[0].value!r} is never listed: pending web sessions are hidden from the inbox.",
+            parameter="status",
+        )
+    after, before = _timestamp("created_after", created_after), _timestamp("created_before", created_before)
+    if after and before and after >= before:
+        raise BadRequest("created_after must be earlier than created_before.", parameter="created_after")
+    if min_duration is not None and max_duration is not None and min_duration > max_duration:
+        raise BadRequest("min_duration must not be greater than max_duration.", parameter="min_duration")
+    if q is not None and not q.strip():
+        raise BadRequest("q must not be empty.", parameter="q")
+    return ConversationFilters(
+        agent_ids=_agent_ids(agent_id),
+        direction=direction,
+        statuses=tuple(sorted(set(status))),
+        channels=tuple(sorted(set(channel))),
+        created_after=after,
+        created_before=before,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        user_id=user_id,
+        has_recording=has_recording,
+        q=q.strip() if q is not None else None,
+    )
+
+
+FiltersDep = Annotated[ConversationFilters, Depends(filters_from_query)]

@@ -1,0 +1,101 @@
+"""Response shapes, for the OpenAPI schema. Handlers build plain dicts through the field policy and
+serialise them with orjson; these models only describe them truthfully."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from parley.conversations.enums import Channel, Direction, Status
+
+SENSITIVE = "Only with conversations:read_sensitive; the key is absent otherwise."
+
+
+class AgentRef(BaseModel):
+    id: str
+    name: str
+    version: int | None = Field(description="The agent version that handled it, when known.")
+    url: str = Field(description="Opens the agent (and version) in the agent builder.")
+
+
+class SnippetPart(BaseModel):
+    text: str
+    hit: bool = Field(description="True for the matched words.")
+
+
+class Match(BaseModel):
+    field: str = Field(
+        description="summary, caller_name, transcript, user_id, agent_number, participants or id"
+    )
+    parts: list[SnippetPart]
+
+
+class ConversationItem(BaseModel):
+    id: str = Field(description="Opaque id (a string: it exceeds JavaScript's safe integers).")
+    created_at: str = Field(description="RFC 3339, UTC.")
+    channel: Channel
+    direction: Direction
+    status: Status
+    agent: AgentRef | None
+    agent_number: str | None = Field(
+        description="The number or address the conversation came in on or went out to."
+    )
+    duration_seconds: int | None = Field(description="Null when not known (e.g. still in progress).")
+    has_recording: bool
+    url: str = Field(description="The inbox detail page.")
+    user_id: str | None = Field(default=None, description=f"Caller id. {SENSITIVE}")
+    caller_name: str | None = Field(default=None, description=SENSITIVE)
+    summary: str | None = Field(default=None, description=SENSITIVE)
+    participants: list[str] | None = Field(default=None, description=f"Extra email participants. {SENSITIVE}")
+    recording_url: str | None = Field(default=None, description=SENSITIVE)
+    match: Match | None = Field(default=None, description=f"Present when q is given. {SENSITIVE}")
+
+
+class ConversationPage(BaseModel):
+    data: list[ConversationItem]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null on the last page.")
+
+
+class Turn(BaseModel):
+    seq: int
+    speaker: str
+    text: str
+    offset_ms: int = Field(description="Milliseconds since the conversation started.")
+
+
+class ParticipantOut(BaseModel):
+    address: str
+    role: str
+
+
+class RecordingOut(BaseModel):
+    url: str
+    content_type: str
+    bytes: int
+    duration_seconds: int | None
+
+
+class ConversationDetail(ConversationItem):
+    participants: list[ParticipantOut] | None = Field(default=None, description=SENSITIVE)  # type: ignore[assignment]
+    started_at: str | None
+    ended_at: str | None
+    transcript: list[Turn] | None = Field(default=None, description=SENSITIVE)
+    recordings: list[RecordingOut] | None = Field(default=None, description=SENSITIVE)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}, "description": text}
+    for code, text in (
+        (400, "Invalid parameter, malformed cursor, or a PAT without X-Anyreach-Org."),
+        (401, "Missing, malformed, unknown, revoked or expired token."),
+        (403, "Missing scope, or not a member of the org."),
+    )
+}

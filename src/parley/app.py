@@ -1,0 +1,44 @@
+"""The app factory: the one place where routers, error handlers, static files and lifespan meet."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from parley import __version__
+from parley.api import conversations, health
+from parley.api.problems import install_problem_handlers
+from parley.config import Settings
+from parley.db.engine import build_engine
+from parley.db.instance import instance_secret
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app. Pass ``engine`` to share one with the caller (tests, the CLI); otherwise the
+    app makes its own and disposes of it on shutdown. Migrations are the caller's business."""
+    settings = settings or Settings()
+    owns_engine = engine is None
+    engine = engine or build_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Parley",
+        version=__version__,
+        summary="One inbox for every conversation your AI agents handle.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.secret_key = settings.secret_key or instance_secret(engine)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(conversations.router)
+    return app

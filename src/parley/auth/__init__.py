@@ -1,0 +1,1 @@
+"""Who is asking: tokens, passwords, scopes, principals and web login sessions."""

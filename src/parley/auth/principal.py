@@ -1,0 +1,124 @@
+"""Turning a bearer token or a web session into a Principal: the one object every check reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Connection, select, update
+
+from parley.accounts.service import find_org, now
+from parley.auth.scopes import READ_SCOPES, ROLE_SCOPES, Role, Scope, parse_scopes
+from parley.auth.tokens import TokenKind, hash_secret, kind_of
+from parley.db import tables
+from parley.errors import BadRequest, Forbidden, Unauthorized
+
+ORG_HEADER = "X-Anyreach-Org"
+# Writing last_used_at on every request would turn each read into a write; a minute is precise enough.
+_LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is acting, in which org, with which scopes."""
+
+    org_id: int
+    org_slug: str
+    scopes: frozenset[Scope]
+    user_id: int | None = None
+    token_kind: TokenKind | None = None  # None for a web session
+
+    def can_read(self) -> bool:
+        return bool(self.scopes & READ_SCOPES)
+
+    @property
+    def sensitive(self) -> bool:
+        return Scope.READ_SENSITIVE in self.scopes
+
+    def require(self, scope: Scope) -> None:
+        if scope not in self.scopes:
+            raise Forbidden(f"This needs the {scope.value} scope, which your credentials do not have.")
+
+    def require_read(self) -> None:
+        if not self.can_read():
+            names = ", ".join(sorted(s.value for s in READ_SCOPES))
+            raise Forbidden(f"Reading conversations needs one of these scopes: {names}.")
+
+
+def parse_bearer(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise Unauthorized("The Authorization header must use the Bearer scheme: 'Bearer <token>'.")
+    return credentials.strip()
+
+
+def principal_from_token(connection: Connection, secret: str, org_ref: str | None) -> Principal:
+    """Resolve a token secret (and, for a PAT, the org header) into a Principal or raise."""
+    kind = kind_of(secret)
+    if kind is None:
+        raise Unauthorized("The token is malformed: Parley tokens start with 'pat_' or 'ak_'.")
+    t = tables.api_tokens
+    row = connection.execute(
+        select(
+            t.c.id,
+            t.c.kind,
+            t.c.org_id,
+            t.c.user_id,
+            t.c.scopes,
+            t.c.expires_at,
+            t.c.revoked_at,
+            t.c.last_used_at,
+        ).where(t.c.token_hash == hash_secret(secret))
+    ).first()
+    moment = now()
+    if row is None or row.kind != kind.value:
+        raise Unauthorized("The token is not recognised.")
+    if row.revoked_at is not None:
+        raise Unauthorized("The token has been revoked.")
+    if row.expires_at is not None and row.expires_at <= moment:
+        raise Unauthorized("The token has expired.")
+    if row.last_used_at is None or moment - row.last_used_at > _LAST_USED_GRANULARITY:
+        connection.execute(update(t).where(t.c.id == row.id).values(last_used_at=moment))
+    token_scopes = parse_scopes(row.scopes)
+
+    if kind is TokenKind.API_KEY:
+        org = find_org(connection, str(row.org_id))
+        assert org is not None  # the foreign key cascades deletes
+        if org_ref is not None and org_ref not in (org.slug, str(org.id)):
+            raise Forbidden(
+                f"This API key belongs to another org than {org_ref!r}; drop the {ORG_HEADER} header."
+            )
+        return Principal(org.id, org.slug, token_scopes, token_kind=kind)
+
+    if not org_ref:
+        raise BadRequest(
+            f"Personal access tokens must send the {ORG_HEADER} header naming the org to act in."
+        )
+    return principal_for_member(connection, row.user_id, org_ref, token_scopes, TokenKind.PAT)
+
+
+def principal_for_member(
+    connection: Connection,
+    user_id: int,
+    org_ref: str,
+    granted: frozenset[Scope] | None,
+    token_kind: TokenKind | None,
+) -> Principal:
+    """A user acting in an org: their role's scopes there, narrowed by the token's (if any)."""
+    org = find_org(connection, org_ref)
+    role = None
+    if org is not None:
+        role = connection.execute(
+            select(tables.memberships.c.role).where(
+                tables.memberships.c.org_id == org.id, tables.memberships.c.user_id == user_id
+            )
+        ).scalar_one_or_none()
+    if org is None or role is None:
+        # Same answer whether the org exists or not, so the header cannot probe for org names.
+        raise Forbidden(f"You are not a member of the org {org_ref!r}.")
+    scopes = ROLE_SCOPES[Role(role)]
+    if granted is not None:
+        scopes = scopes & granted
+    return Principal(org.id, org.slug, scopes, user_id=user_id, token_kind=token_kind)

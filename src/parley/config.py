@@ -1,0 +1,46 @@
+"""Settings, read from ``PARLEY_*`` environment variables.
+
+Nothing here runs at import: ``Settings()`` is built by the CLI or by a test and handed to
+``create_app``, so each test can point the app at its own database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{Path.cwd() / 'parley.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=_default_database_url,
+        description="SQLAlchemy URL of the database; a SQLite file parley.db in the working directory by default.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that signs cursors and login sessions. When unset, one is generated on first run "
+        "and stored in the database, so every process sharing the database shares it.",
+    )
+    recordings_dir: Path = Field(
+        default=Path("recordings"),
+        description="Folder where call recordings are stored (relative to the working directory).",
+    )
+    public_url: str = Field(
+        default="",
+        description="Absolute base URL used in links the API returns (e.g. https://inbox.example.com). "
+        "Empty: links are relative to the request's own host.",
+    )
+    session_max_age_seconds: int = Field(
+        default=14 * 24 * 3600, description="How long a web login stays valid."
+    )
+    agent_console_url: str = Field(
+        default="/agents",
+        description="Base URL of the agent builder; the inbox links each agent (and version) under it.",
+    )

@@ -1,0 +1,57 @@
+"""The list filters: one immutable value that the list, the export and the cursor all share."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+
+from parley.conversations.enums import Channel, Direction, Status
+
+MAX_QUERY_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFilters:
+    """What to list. Every field narrows the result; empty tuples and None mean "any".
+
+    ``created_after`` is inclusive and ``created_before`` exclusive, so consecutive day ranges
+    never count a conversation twice. A duration bound excludes rows whose duration is unknown.
+    """
+
+    agent_ids: tuple[int, ...] = ()
+    direction: Direction | None = None
+    statuses: tuple[Status, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    min_duration: int | None = None
+    max_duration: int | None = None
+    user_id: str | None = None
+    has_recording: bool | None = None
+    q: str | None = None
+
+    def fingerprint(self) -> str:
+        """A short stable digest of the filter values; cursors carry it so they can't be replayed
+        against a different filter set."""
+        canonical = {
+            "agent_ids": sorted(self.agent_ids),
+            "direction": self.direction,
+            "statuses": sorted(self.statuses),
+            "channels": sorted(self.channels),
+            "created_after": self.created_after.isoformat() if self.created_after else None,
+            "created_before": self.created_before.isoformat() if self.created_before else None,
+            "min_duration": self.min_duration,
+            "max_duration": self.max_duration,
+            "user_id": self.user_id,
+            "has_recording": self.has_recording,
+            "q": self.q,
+        }
+        return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+    @property
+    def uses_sensitive_values(self) -> bool:
+        """Filters that would reveal sensitive fields through which rows match."""
+        return self.q is not None or self.user_id is not None

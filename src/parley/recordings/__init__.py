@@ -1,0 +1,1 @@
+"""Where recording audio lives: a blob store behind one small interface."""

@@ -1,0 +1,74 @@
+"""Shared fixtures: a fresh, migrated database per test on SQLite, and on PostgreSQL too when
+``PARLEY_TEST_POSTGRES_URL`` is set (each test gets its own schema, dropped afterwards)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from parley.config import Settings
+from parley.db.engine import build_engine, normalize_url
+from parley.db.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("PARLEY_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine | None]:
+    if not POSTGRES_URL:
+        yield None
+        return
+    engine = create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        # Extensions are database-wide; create it in public once so per-test schemas can share it.
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"))
+    yield engine
+    engine.dispose()
+
+
+def _postgres_schema_url(admin: Engine, schema: str) -> str:
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    assert POSTGRES_URL
+    url = make_url(normalize_url(POSTGRES_URL)).update_query_dict(
+        {"options": f"-csearch_path={schema},public"}
+    )
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_admin: Engine | None
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'parley.db'}"
+        return
+    assert postgres_admin is not None
+    schema = f"t_{secrets.token_hex(6)}"
+    yield _postgres_schema_url(postgres_admin, schema)
+    with postgres_admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key-not-for-production",
+        recordings_dir=tmp_path / "recordings",
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = build_engine(settings.database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
