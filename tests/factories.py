@@ -35,10 +35,15 @@ def make_org(engine: Engine, slug: str, agent_base: int) -> OrgFixture:
         fixture = OrgFixture(org.id, org.slug)
         for n, name in enumerate(["Billing Assistant", "Appointment Scheduler"]):
             agent_id = agent_base + n
-            conn.execute(insert(tables.agents).values(org_id=org.id, id=agent_id, name=name, created_at=BASE_TIME))
+            conn.execute(
+                insert(tables.agents).values(org_id=org.id, id=agent_id, name=name, created_at=BASE_TIME)
+            )
             conn.execute(
                 insert(tables.agent_versions),
-                [{"org_id": org.id, "agent_id": agent_id, "version": v, "created_at": BASE_TIME} for v in (1, 2)],
+                [
+                    {"org_id": org.id, "agent_id": agent_id, "version": v, "created_at": BASE_TIME}
+                    for v in (1, 2)
+                ],
             )
             fixture.agent_ids.append(agent_id)
         for scopes, label in (
@@ -110,7 +115,16 @@ def varied_conversations(org: OrgFixture, count: int, seed: int = 1) -> list[New
     rng = random.Random(seed)
     items = []
     channels = ["telephone", "webrtc", "email", "text"]
-    statuses = ["completed", "transferred", "failed", "no_answer", "busy", "canceled", "voicemail", "in_progress"]
+    statuses = [
+        "completed",
+        "transferred",
+        "failed",
+        "no_answer",
+        "busy",
+        "canceled",
+        "voicemail",
+        "in_progress",
+    ]
     for n in range(count):
         created = BASE_TIME - timedelta(minutes=n // 2)  # pairs share a timestamp: ties break by id
         channel = channels[n % 4]
@@ -126,7 +140,9 @@ def varied_conversations(org: OrgFixture, count: int, seed: int = 1) -> list[New
                 user_id=f"guest_{n:06x}" if channel == "webrtc" else f"+4420790{n:05d}",
                 caller_name=None if n % 4 == 1 else f"Caller {n}",
                 duration_seconds=None if status in ("in_progress", "token_created") else 10 * n,
-                participants=(Participant(f"cc{n}@example.com", "cc"),) if channel == "email" and n % 2 else (),
+                participants=(Participant(f"cc{n}@example.com", "cc"),)
+                if channel == "email" and (n // 4) % 2
+                else (),
                 recordings=(Recording("calls/sample.wav", "audio/wav", 44, 1),)
                 if status in ("completed", "transferred") and channel == "telephone"
                 else (),

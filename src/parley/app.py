@@ -14,6 +14,7 @@ from parley.api.problems import install_problem_handlers
 from parley.config import Settings
 from parley.db.engine import build_engine
 from parley.db.instance import instance_secret
+from parley.web import install_web
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -41,4 +42,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(conversations.router)
+    install_web(app)
     return app

@@ -1,0 +1,39 @@
+"""The web inbox: login, the conversations table, the detail page. It calls the public JSON API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from parley.web import login, pages
+from parley.web.csrf import CSRF_FIELD
+from parley.web.render import STATIC_DIR, build_environment, render
+from parley.web.session import LoginRequired, NoMembership, login_url, session_principal
+
+
+def install_web(app: FastAPI) -> None:
+    """Mount the inbox pages, static files and the login session on ``app``."""
+    app.state.web_templates = build_environment()
+    app.state.session_principal = session_principal
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(login.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(_request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(login_url(exc.next_url), status_code=303, headers={"Cache-Control": "no-store"})
+
+    @app.exception_handler(NoMembership)
+    async def no_membership(request: Request, exc: NoMembership) -> Response:
+        return render(
+            request,
+            "message.html",
+            {
+                "title": "No org yet",
+                "message": f"{exc.email} is not a member of any org yet. Ask an admin of your org to add you.",
+                "logout_form": True,
+                "csrf_field": CSRF_FIELD,
+            },
+            status_code=403,
+        )

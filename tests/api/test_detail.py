@@ -1,0 +1,112 @@
+"""GET /core/conversations/{id} and its recording."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from parley.conversations.policy import DETAIL_SAFE_FIELDS, SAFE_FIELDS
+from parley.ingest.records import Participant, Recording, Turn
+from tests.api.conftest import World, bearer
+from tests.factories import BASE_TIME, conversation, insert_all
+
+
+@pytest.fixture
+def long_call(engine: Engine, world: World) -> str:
+    turns = tuple(Turn("agent" if n % 2 == 0 else "caller", f"turn number {n}", n * 1500) for n in range(200))
+    item = conversation(
+        random.Random(5),
+        BASE_TIME + timedelta(hours=1),
+        world.acme.agent_ids[0],
+        channel="email",
+        turns=turns,
+        participants=(Participant("boss@example.com", "cc"), Participant("team@example.com", "to")),
+        recordings=(Recording("calls/sample.wav", "audio/wav", 10284, 1),),
+    )
+    insert_all(engine, world.acme, [item])
+    return str(item.id)
+
+
+def test_detail_has_transcript_participants_and_recordings(
+    client: TestClient, world: World, long_call: str
+) -> None:
+    response = client.get(f"/core/conversations/{long_call}", headers=bearer(world.acme.tokens["sensitive"]))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == long_call
+    assert [turn["seq"] for turn in body["transcript"]] == list(range(200))
+    assert body["transcript"][3] == {
+        "seq": 3,
+        "speaker": "caller",
+        "text": "turn number 3",
+        "offset_ms": 4500,
+    }
+    assert body["participants"] == [
+        {"address": "boss@example.com", "role": "cc"},
+        {"address": "team@example.com", "role": "to"},
+    ]
+    assert body["recordings"][0]["url"].endswith(f"/core/conversations/{long_call}/recording")
+    assert body["started_at"].endswith("Z") and body["ended_at"] > body["started_at"]
+    assert body["agent"]["version"] == 2
+
+
+def test_detail_without_read_sensitive_is_the_safe_subset(
+    client: TestClient, world: World, long_call: str
+) -> None:
+    body = client.get(f"/core/conversations/{long_call}", headers=bearer(world.acme.tokens["read"])).json()
+    assert set(body) == set(SAFE_FIELDS) | set(DETAIL_SAFE_FIELDS)
+
+
+@pytest.mark.parametrize("ref", ["12345", "not-a-number", "99999999999999999999", "-5"])
+def test_unknown_conversation_is_404(client: TestClient, world: World, ref: str) -> None:
+    response = client.get(f"/core/conversations/{ref}", headers=bearer(world.acme.tokens["read"]))
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_another_orgs_conversation_is_indistinguishable_from_missing(
+    client: TestClient, world: World
+) -> None:
+    foreign = world.globex.conversation_ids[0]
+    headers = bearer(world.acme.tokens["sensitive"])
+    theirs = client.get(f"/core/conversations/{foreign}", headers=headers)
+    missing = client.get("/core/conversations/12345", headers=headers)
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json()["detail"].replace(str(foreign), "X") == missing.json()["detail"].replace(
+        "12345", "X"
+    )
+    recording = client.get(f"/core/conversations/{foreign}/recording", headers=headers)
+    assert recording.status_code == 404
+
+
+def test_recording_streams_with_range_support(client: TestClient, world: World, long_call: str) -> None:
+    headers = bearer(world.acme.tokens["sensitive"])
+    url = f"/core/conversations/{long_call}/recording"
+    whole = client.get(url, headers=headers)
+    assert whole.status_code == 200
+    assert whole.headers["content-type"] == "audio/wav"
+    assert whole.content[:4] == b"RIFF"
+    assert whole.headers["accept-ranges"] == "bytes"
+    part = client.get(url, headers={**headers, "Range": "bytes=4-11"})
+    assert part.status_code == 206
+    assert part.content == whole.content[4:12]
+    assert part.headers["content-range"] == f"bytes 4-11/{len(whole.content)}"
+
+
+def test_recording_needs_read_sensitive(client: TestClient, world: World, long_call: str) -> None:
+    response = client.get(
+        f"/core/conversations/{long_call}/recording", headers=bearer(world.acme.tokens["read"])
+    )
+    assert response.status_code == 403
+    assert "conversations:read_sensitive" in response.json()["detail"]
+
+
+def test_conversation_without_recording_is_404(client: TestClient, world: World) -> None:
+    headers = bearer(world.acme.tokens["sensitive"])
+    items = client.get("/core/conversations?has_recording=false&limit=1", headers=headers).json()["data"]
+    response = client.get(f"/core/conversations/{items[0]['id']}/recording", headers=headers)
+    assert response.status_code == 404

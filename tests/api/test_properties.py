@@ -1,0 +1,182 @@
+"""Invariants checked over many generated requests (hypothesis).
+
+- Walking every page with any filter set yields exactly the rows a direct query yields, in order.
+- A token of one org never sees a row, a count, an error difference or an export line of another.
+- Without read_sensitive no sensitive value appears in any response body.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, select
+
+from parley.db import tables
+from tests.api.conftest import World, bearer
+from tests.factories import BASE_TIME
+
+LIST = "/core/conversations"
+PROPERTY_SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+CHANNELS = ["telephone", "webrtc", "email", "text"]
+STATUSES = ["completed", "transferred", "failed", "no_answer", "busy", "canceled", "voicemail", "in_progress"]
+
+
+@st.composite
+def filter_sets(draw: st.DrawFn, agent_ids: list[int]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if draw(st.booleans()):
+        params["channel"] = draw(st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=2, unique=True))
+    if draw(st.booleans()):
+        params["status"] = draw(st.lists(st.sampled_from(STATUSES), min_size=1, max_size=3, unique=True))
+    if draw(st.booleans()):
+        params["direction"] = draw(st.sampled_from(["inbound", "outbound"]))
+    if draw(st.booleans()):
+        params["agent_id"] = draw(st.lists(st.sampled_from(agent_ids), min_size=1, max_size=2, unique=True))
+    if draw(st.booleans()):
+        low = draw(st.integers(0, 300))
+        params["min_duration"] = low
+        if draw(st.booleans()):
+            params["max_duration"] = low + draw(st.integers(0, 200))
+    after = BASE_TIME - timedelta(minutes=draw(st.integers(0, 25)))
+    before = after + timedelta(minutes=draw(st.integers(1, 30)))
+    if draw(st.booleans()):
+        params["created_after"] = after.isoformat()
+    if draw(st.booleans()):
+        params["created_before"] = before.isoformat()
+    if draw(st.booleans()):
+        params["has_recording"] = draw(st.sampled_from(["true", "false"]))
+    return params
+
+
+def matches(row: Any, params: dict[str, Any]) -> bool:
+    """The filter semantics, written independently of the query layer."""
+    if row.status == "token_created":
+        return False
+    if "channel" in params and row.channel not in params["channel"]:
+        return False
+    if "status" in params and row.status not in params["status"]:
+        return False
+    if "direction" in params and row.direction != params["direction"]:
+        return False
+    if "agent_id" in params and row.agent_id not in params["agent_id"]:
+        return False
+    duration = row.duration_seconds
+    if "min_duration" in params and (duration is None or duration < params["min_duration"]):
+        return False
+    if "max_duration" in params and (duration is None or duration > params["max_duration"]):
+        return False
+    created = row.created_at
+    if "created_after" in params and created < datetime.fromisoformat(params["created_after"]):
+        return False
+    if "created_before" in params and created >= datetime.fromisoformat(params["created_before"]):
+        return False
+    return not ("has_recording" in params and bool(row.has_recording) != (params["has_recording"] == "true"))
+
+
+def walk(client: TestClient, headers: dict[str, str], params: dict[str, Any], limit: int) -> list[str]:
+    ids: list[str] = []
+    cursor = None
+    while True:
+        query = dict(params, limit=limit, **({"cursor": cursor} if cursor else {}))
+        response = client.get(f"{LIST}?{urlencode(query, doseq=True)}", headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        ids.extend(item["id"] for item in body["data"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return ids
+
+
+def test_pages_equal_a_direct_query(client: TestClient, world: World, engine: Engine) -> None:
+    c = tables.conversations
+    with engine.connect() as conn:
+        all_rows = list(
+            conn.execute(
+                select(c).where(c.c.org_id == world.acme.id).order_by(c.c.created_at.desc(), c.c.id.desc())
+            )
+        )
+    headers = bearer(world.acme.tokens["read"])
+
+    @PROPERTY_SETTINGS
+    @given(params=filter_sets(world.acme.agent_ids), limit=st.integers(1, 12))
+    def check(params: dict[str, Any], limit: int) -> None:
+        expected = [str(row.id) for row in all_rows if matches(row, params)]
+        assert walk(client, headers, params, limit) == expected
+
+    check()
+
+
+def test_no_org_ever_sees_another(client: TestClient, world: World) -> None:
+    theirs = {str(i) for i in world.globex.conversation_ids}
+    headers = bearer(world.acme.tokens["sensitive"])
+    missing = client.get(f"{LIST}/1", headers=headers)
+
+    @PROPERTY_SETTINGS
+    @given(
+        params=filter_sets(world.acme.agent_ids + world.globex.agent_ids),
+        foreign=st.sampled_from(sorted(world.globex.conversation_ids)),
+    )
+    def check(params: dict[str, Any], foreign: int) -> None:
+        listed = set(walk(client, headers, params, 50))
+        assert not listed & theirs
+        export = client.get(f"{LIST}/export.csv?{urlencode(params, doseq=True)}", headers=headers).text
+        assert not any(conversation_id in export for conversation_id in theirs)
+        for suffix in ("", "/recording"):
+            response = client.get(f"{LIST}/{foreign}{suffix}", headers=headers)
+            assert response.status_code == 404
+            assert response.headers["content-type"] == missing.headers["content-type"]
+        detail = client.get(f"{LIST}/{foreign}", headers=headers).json()
+        assert detail["detail"].replace(str(foreign), "1") == missing.json()["detail"]
+
+    check()
+
+
+def _sensitive_values(engine: Engine, org_id: int) -> set[str]:
+    c, t, p = tables.conversations, tables.transcript_turns, tables.participants
+    values: set[str] = set()
+    with engine.connect() as conn:
+        for row in conn.execute(
+            select(c.c.user_id, c.c.caller_name, c.c.summary).where(c.c.org_id == org_id)
+        ):
+            values.update(v for v in row if v)
+        values.update(conn.execute(select(t.c.text).where(t.c.org_id == org_id)).scalars())
+        values.update(conn.execute(select(p.c.address).where(p.c.org_id == org_id)).scalars())
+    return values
+
+
+def test_without_read_sensitive_nothing_sensitive_leaks(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    secrets = _sensitive_values(engine, world.acme.id)
+    assert len(secrets) > 50
+    ids = sorted(world.acme.conversation_ids)
+
+    @PROPERTY_SETTINGS
+    @given(
+        token=st.sampled_from(["read", "manage"]),
+        params=filter_sets(world.acme.agent_ids),
+        conversation_id=st.sampled_from(ids),
+        tz=st.sampled_from(["UTC", "Europe/Paris"]),
+    )
+    def check(token: str, params: dict[str, Any], conversation_id: int, tz: str) -> None:
+        headers = bearer(world.acme.tokens[token])
+        query = urlencode(params, doseq=True)
+        bodies = [
+            client.get(f"{LIST}?{query}&limit=200", headers=headers).text,
+            client.get(f"{LIST}/{conversation_id}", headers=headers).text,
+            client.get(f"{LIST}/{conversation_id}/recording", headers=headers).text,
+            client.get(f"{LIST}/export.csv?{query}&tz={tz}", headers=headers).text,
+        ]
+        for body in bodies:
+            leaked = [value for value in secrets if value in body]
+            assert not leaked, leaked[:3]
+
+    check()
