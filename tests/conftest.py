@@ -72,3 +72,17 @@ def engine(settings: Settings) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at production cost takes ~0.1 s a hash; tests create many users. Same algorithm,
+    lowest cost (hashes record their parameters, so verification is unaffected)."""
+    from argon2 import PasswordHasher
+
+    from parley.auth import passwords
+
+    original = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    passwords._hasher = original

@@ -10,7 +10,10 @@ from fastapi import Depends, Query, Request
 from parley.conversations.enums import HIDDEN_STATUSES, Channel, Direction, Status
 from parley.conversations.filters import MAX_QUERY_LENGTH, ConversationFilters
 from parley.conversations.ids import parse_conversation_id
+from parley.conversations.search import SearchTerms
 from parley.errors import BadRequest
+
+MAX_SECONDS = 2**31 - 1  # durations are 32-bit integers in the database
 
 FILTER_PARAMS = frozenset(
     {
@@ -68,8 +71,12 @@ def filters_from_query(
     channel: Annotated[list[Channel], Query(description="Only these channels (repeatable).")] = [],  # noqa: B006
     created_after: Annotated[str | None, Query(description="RFC 3339; inclusive.")] = None,
     created_before: Annotated[str | None, Query(description="RFC 3339; exclusive.")] = None,
-    min_duration: Annotated[int | None, Query(ge=0, description="Seconds, inclusive.")] = None,
-    max_duration: Annotated[int | None, Query(ge=0, description="Seconds, inclusive.")] = None,
+    min_duration: Annotated[
+        int | None, Query(ge=0, le=MAX_SECONDS, description="Seconds, inclusive.")
+    ] = None,
+    max_duration: Annotated[
+        int | None, Query(ge=0, le=MAX_SECONDS, description="Seconds, inclusive.")
+    ] = None,
     user_id: Annotated[
         str | None, Query(max_length=320, description="Caller id, exact. Needs read_sensitive.")
     ] = None,
@@ -96,8 +103,8 @@ def filters_from_query(
         raise BadRequest("created_after must be earlier than created_before.", parameter="created_after")
     if min_duration is not None and max_duration is not None and min_duration > max_duration:
         raise BadRequest("min_duration must not be greater than max_duration.", parameter="min_duration")
-    if q is not None and not q.strip():
-        raise BadRequest("q must not be empty.", parameter="q")
+    if q is not None:
+        SearchTerms.parse(q)  # refuses a q with nothing searchable, before any response starts
     return ConversationFilters(
         agent_ids=_agent_ids(agent_id),
         direction=direction,

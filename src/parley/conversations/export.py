@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Select
 
 from parley.auth.principal import Principal
 from parley.conversations import queries
@@ -93,12 +94,21 @@ def _cells(row: AnyRow, links: Links, zone: ZoneInfo, sensitive: bool) -> list[s
 def stream_csv(
     engine: Engine, principal: Principal, filters: ConversationFilters, links: Links, zone: ZoneInfo
 ) -> Iterator[bytes]:
-    """Yield the CSV in chunks of about 64 KiB, reading rows from one streaming database cursor."""
+    """The CSV in chunks of about 64 KiB, read from one streaming database cursor.
+
+    The statement is built here, eagerly, so a bad filter fails before the response starts."""
+    statement = queries.all_conversations(engine.dialect.name, principal.org_id, filters)
+    return _write_csv(engine, statement, principal, links, zone)
+
+
+def _write_csv(
+    engine: Engine, statement: Select[Any], principal: Principal, links: Links, zone: ZoneInfo
+) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers(principal))
     with engine.connect() as connection:
-        for row in queries.iter_conversations(connection, principal.org_id, filters):
+        for row in queries.stream_rows(connection, statement):
             writer.writerow(_cells(row, links, zone, principal.sensitive))
             if buffer.tell() >= _CHUNK_BYTES:
                 yield buffer.getvalue().encode()

@@ -101,11 +101,13 @@ def list_conversations(
     return Page(rows, Position(last.created_at, last.id))
 
 
-def iter_conversations(
-    connection: Connection, org_id: int, filters: ConversationFilters, batch_size: int = 2000
-) -> Iterator[AnyRow]:
-    """Every matching row, newest first, streamed from one server-side cursor in constant memory."""
-    statement = _listing(connection.dialect.name, org_id, filters, None)
+def all_conversations(dialect: str, org_id: int, filters: ConversationFilters) -> Select[Any]:
+    """Every matching row, newest first: for streaming through one server-side cursor."""
+    return _listing(dialect, org_id, filters, None)
+
+
+def stream_rows(connection: Connection, statement: Select[Any], batch_size: int = 2000) -> Iterator[AnyRow]:
+    """Rows from one server-side cursor, ``batch_size`` at a time, in constant memory."""
     result = connection.execution_options(stream_results=True, yield_per=batch_size).execute(statement)
     yield from result
 

@@ -31,6 +31,8 @@ class SearchTerms:
 
     @classmethod
     def parse(cls, q: str) -> SearchTerms:
+        if not q.strip():
+            raise BadRequest("q must not be empty.", parameter="q")
         words = tuple(w.lower() for w in _WORD.findall(q))
         stripped = q.strip().lower()
         fragment = stripped if len(stripped) >= MIN_FRAGMENT else None

@@ -1,0 +1,106 @@
+"""The parley command end to end through Typer's runner, against a real database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from parley.auth.tokens import hash_secret
+from parley.cli import app
+from parley.db import tables
+
+
+@pytest.fixture
+def run(database_url: str, tmp_path: object) -> object:
+    runner = CliRunner()
+
+    def invoke(*args: str, password: str | None = None) -> object:
+        env = {"PARLEY_DATABASE_URL": database_url, "PARLEY_RECORDINGS_DIR": str(tmp_path)}
+        if password is not None:
+            env["PARLEY_PASSWORD"] = password
+        return runner.invoke(app, list(args), env=env)
+
+    return invoke
+
+
+def test_db_upgrade_then_org_user_and_tokens(run, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    assert run("db", "upgrade").exit_code == 0
+    result = run("org", "create", "acme", "--name", "Acme Health")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "acme"
+    result = run(
+        "user", "create", "ana@acme.test", "--org", "acme", "--role", "analyst", password="long enough pw"
+    )
+    assert result.exit_code == 0, result.output
+
+    key = run("token", "create", "--org", "acme", "--scope", "conversations:read")
+    assert key.exit_code == 0
+    secret = key.stdout.strip()
+    assert secret.startswith("ak_") and "\n" not in secret and len(secret) > 30
+
+    pat = run("token", "create", "--user", "ana@acme.test", "--scope", "conversations:read", "--scope",
+              "conversations:read_sensitive")  # fmt: skip
+    assert pat.exit_code == 0
+    assert pat.stdout.strip().startswith("pat_")
+
+    with engine.connect() as conn:
+        stored = conn.execute(select(tables.api_tokens.c.token_hash, tables.api_tokens.c.scopes)).all()
+    assert (hash_secret(secret), "conversations:read") in [tuple(row) for row in stored]
+    assert all(secret not in str(row) for row in stored)  # only the hash is kept
+
+    revoked = run("token", "revoke", secret[:12])
+    assert revoked.exit_code == 0
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(tables.api_tokens.c.revoked_at).where(
+                tables.api_tokens.c.token_hash == hash_secret(secret)
+            )
+        ).one()
+    assert row.revoked_at is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("token", "create", "--org", "nope", "--scope", "conversations:read"), "no org 'nope'"),
+        (("token", "create", "--user", "ghost@x.test", "--scope", "conversations:read"), "no user"),
+        (("token", "create", "--org", "acme", "--scope", "conversations:write"), "unknown scope"),
+        (("token", "create", "--scope", "conversations:read"), "exactly one of --org"),
+        (("token", "revoke", "ak_doesnotexist"), "No active token"),
+        (("org", "create", "acme"), "already exists"),
+        (("org", "create", "Not A Slug"), "not a valid org slug"),
+        (("user", "create", "x@y.test", "--org", "nope", "--role", "viewer"), "no org"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_sentence(
+    run, engine: Engine, args: tuple[str, ...], message: str
+) -> None:  # type: ignore[no-untyped-def]
+    assert run("org", "create", "acme").exit_code == 0
+    with engine.connect() as conn:
+        before = conn.execute(select(tables.api_tokens.c.id)).all()
+    result = run(*args, password="long enough pw")
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    with engine.connect() as conn:
+        assert conn.execute(select(tables.api_tokens.c.id)).all() == before
+
+
+def test_unreachable_database_is_one_clear_sentence() -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["org", "create", "acme"],
+        env={"PARLEY_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"},
+    )
+    assert result.exit_code == 1
+    assert "cannot use the database at postgresql" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_invalid_database_url_is_one_clear_sentence() -> None:
+    result = CliRunner().invoke(app, ["db", "upgrade"], env={"PARLEY_DATABASE_URL": "not a url"})
+    assert result.exit_code == 1
+    assert "not a valid database URL" in result.stderr
