@@ -79,14 +79,29 @@ def open_database(settings: Settings) -> Engine:
     return engine
 
 
+@contextmanager
+def database(settings: Settings) -> Iterator[Engine]:
+    """``open_database`` for one command: the engine's connections are closed when it ends."""
+    engine = build_engine(settings.database_url)
+    try:
+        if pending_revisions(engine):
+            upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations."""
     settings = Settings()
     with cli_errors(settings):
         engine = build_engine(settings.database_url)
-        pending = pending_revisions(engine)
-        upgrade(engine)
+        try:
+            pending = pending_revisions(engine)
+            upgrade(engine)
+        finally:
+            engine.dispose()
         err.print(f"Applied {len(pending)} migration(s); the database is up to date.")
 
 
@@ -94,7 +109,7 @@ def db_upgrade() -> None:
 def org_create(slug: str, name: Annotated[str | None, typer.Option(help="Display name.")] = None) -> None:
     """Create an org."""
     settings = Settings()
-    with cli_errors(settings), open_database(settings).begin() as conn:
+    with cli_errors(settings), database(settings) as engine, engine.begin() as conn:
         org = service.create_org(conn, slug, name)
     err.print(f"Created org {org.slug} ({org.name}), id {org.id}.")
     typer.echo(org.slug)
@@ -114,7 +129,7 @@ def user_create(
         if not sys.stdin.isatty():
             fail("set PARLEY_PASSWORD or run in a terminal to be asked for the password")
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with cli_errors(settings), open_database(settings).begin() as conn:
+    with cli_errors(settings), database(settings) as engine, engine.begin() as conn:
         target = service.get_org(conn, org)
         service.create_user(conn, email, password, target, role, name)
     err.print(f"{email} is now a {role.value} of {org}.")
@@ -137,7 +152,7 @@ def token_create(
         scopes = parse_scopes(scope)
     except ValueError as exc:
         fail(str(exc))
-    with cli_errors(settings), open_database(settings).begin() as conn:
+    with cli_errors(settings), database(settings) as engine, engine.begin() as conn:
         if org is not None:
             target = service.get_org(conn, org)
             secret = service.create_token(conn, TokenKind.API_KEY, scopes, org_id=target.id, name=name)
@@ -154,7 +169,7 @@ def token_create(
 def token_revoke(prefix: str) -> None:
     """Revoke a token by the first characters of its secret (at least the 12 shown when listed)."""
     settings = Settings()
-    with cli_errors(settings), open_database(settings).begin() as conn:
+    with cli_errors(settings), database(settings) as engine, engine.begin() as conn:
         service.revoke_token(conn, prefix[:12])
     err.print(f"Revoked {prefix[:12]}….")
 
@@ -173,8 +188,8 @@ def seed(
             raise BadRequest("--conversations must be zero or more.")
         if days < 1:
             raise BadRequest("--days must be at least 1.")
-        engine = open_database(settings)
-        report = _seed_with_progress(engine, settings, org, conversations, seed, days)
+        with database(settings) as engine:
+            report = _seed_with_progress(engine, settings, org, conversations, seed, days)
     rate = report.conversations / report.seconds if report.seconds else 0.0
     err.print(
         f"Seeded {report.conversations:,} conversations into {org} in {report.seconds:.1f} s ({rate:,.0f}/s)."

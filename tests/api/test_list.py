@@ -197,6 +197,8 @@ def test_search_is_scoped_to_the_org(client: TestClient, world: World) -> None:
         ("q=" + "a" * 501, "q"),
         ("q=%20%20", "q"),
         ("q=%2B", "q"),
+        ("q=ref%00und", "q"),
+        ("user_id=%2B1%00", "user_id"),
         ("agent_id=abc", "agent_id"),
         ("has_recording=maybe", "has_recording"),
         ("page=2", "page"),

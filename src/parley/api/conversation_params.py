@@ -33,12 +33,17 @@ FILTER_PARAMS = frozenset(
 
 
 def reject_unknown_params(request: Request, allowed: frozenset[str]) -> None:
+    """Refuse parameters we don't know (a typo must not silently widen a filter) and NUL characters,
+    which no database text type can hold."""
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         raise BadRequest(
             f"Unknown query parameter {unknown[0]!r}. Allowed: {', '.join(sorted(allowed))}.",
             parameter=unknown[0],
         )
+    for name, value in request.query_params.multi_items():
+        if "\x00" in value:
+            raise BadRequest(f"{name} must not contain a NUL character.", parameter=name)
 
 
 def _timestamp(name: str, value: str | None) -> datetime | None:

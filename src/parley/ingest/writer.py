@@ -1,14 +1,56 @@
-"""Bulk writes of conversations with everything that hangs off them, search documents included."""
+"""Bulk writes of conversations with everything that hangs off them, search documents included.
+
+Rows go to the driver as plain tuples rather than through SQLAlchemy's per-row parameter
+handling, which cost more than the database itself did: on SQLite they are sent with one
+``executemany`` per table, on PostgreSQL with ``COPY``, many times faster than multi-row INSERTs.
+Values are converted by the columns' own bind processors, so what is stored is exactly what an
+``insert()`` would have stored, and driver errors surface as the usual SQLAlchemy exceptions.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, text
+from sqlalchemy import Connection, insert
+from sqlalchemy.exc import DBAPIError
 
 from parley.db import tables
 from parley.ingest.records import NewConversation
+
+_Row = tuple[Any, ...]
+
+_CONVERSATION_COLUMNS = (
+    "org_id",
+    "id",
+    "created_at",
+    "channel",
+    "direction",
+    "status",
+    "agent_id",
+    "agent_version",
+    "user_id",
+    "caller_name",
+    "agent_number",
+    "summary",
+    "duration_seconds",
+    "started_at",
+    "ended_at",
+    "has_recording",
+    "participant_count",
+)
+_TURN_COLUMNS = ("org_id", "conversation_id", "seq", "speaker", "text", "offset_ms")
+_PARTICIPANT_COLUMNS = ("org_id", "conversation_id", "address", "role")
+_RECORDING_COLUMNS = (
+    "org_id",
+    "conversation_id",
+    "seq",
+    "blob_key",
+    "content_type",
+    "bytes",
+    "duration_seconds",
+    "created_at",
+)
 
 
 def search_identifiers(conversation: NewConversation) -> str:
@@ -23,102 +65,133 @@ def transcript_text(conversation: NewConversation) -> str:
 
 
 def insert_conversations(connection: Connection, org_id: int, batch: Sequence[NewConversation]) -> None:
-    """Insert a batch in a handful of multi-row statements (executemany), inside the caller's transaction."""
+    """Insert a batch with one bulk statement per table, inside the caller's transaction."""
     if not batch:
         return
-    connection.execute(
-        insert(tables.conversations),
-        [
-            {
-                "org_id": org_id,
-                "id": c.id,
-                "created_at": c.created_at,
-                "channel": c.channel,
-                "direction": c.direction,
-                "status": c.status,
-                "agent_id": c.agent_id,
-                "agent_version": c.agent_version,
-                "user_id": c.user_id,
-                "caller_name": c.caller_name,
-                "agent_number": c.agent_number,
-                "summary": c.summary,
-                "duration_seconds": c.duration_seconds,
-                "started_at": c.started_at,
-                "ended_at": c.ended_at,
-                "has_recording": bool(c.recordings),
-                "participant_count": len(c.participants),
-            }
-            for c in batch
-        ],
-    )
-    turns = [
-        {
-            "org_id": org_id,
-            "conversation_id": c.id,
-            "seq": seq,
-            "speaker": t.speaker,
-            "text": t.text,
-            "offset_ms": t.offset_ms,
-        }
-        for c in batch
-        for seq, t in enumerate(c.turns)
-    ]
-    if turns:
-        connection.execute(insert(tables.transcript_turns), turns)
-    people = [
-        {"org_id": org_id, "conversation_id": c.id, "address": p.address, "role": p.role}
-        for c in batch
-        for p in c.participants
-    ]
-    if people:
-        connection.execute(insert(tables.participants), people)
-    recs = [
-        {
-            "org_id": org_id,
-            "conversation_id": c.id,
-            "seq": seq,
-            "blob_key": r.blob_key,
-            "content_type": r.content_type,
-            "bytes": r.bytes,
-            "duration_seconds": r.duration_seconds,
-            "created_at": c.ended_at or c.created_at,
-        }
-        for c in batch
-        for seq, r in enumerate(c.recordings)
-    ]
-    if recs:
-        connection.execute(insert(tables.recordings), recs)
-    _index_for_search(connection, org_id, batch)
-
-
-def _index_for_search(connection: Connection, org_id: int, batch: Sequence[NewConversation]) -> None:
-    documents: list[dict[str, Any]] = [
-        {
-            "org_id": org_id,
-            "id": c.id,
-            "summary": c.summary,
-            "caller_name": c.caller_name,
-            "transcript": transcript_text(c),
-            "idents": search_identifiers(c),
-        }
-        for c in batch
-    ]
-    if connection.dialect.name == "sqlite":
-        connection.execute(
-            text(
-                "INSERT INTO conversation_text (rowid, summary, caller_name, transcript) "
-                "VALUES (:id, :summary, :caller_name, :transcript)"
-            ),
-            documents,
+    dialect = connection.dialect
+    moment = _bind(tables.conversations.c.created_at, connection)
+    flag = _bind(tables.conversations.c.has_recording, connection)
+    rows: dict[str, tuple[tuple[str, ...], list[_Row]]] = {
+        "conversations": (
+            _CONVERSATION_COLUMNS,
+            [
+                (
+                    org_id,
+                    c.id,
+                    moment(c.created_at),
+                    c.channel,
+                    c.direction,
+                    c.status,
+                    c.agent_id,
+                    c.agent_version,
+                    c.user_id,
+                    c.caller_name,
+                    c.agent_number,
+                    c.summary,
+                    c.duration_seconds,
+                    moment(c.started_at),
+                    moment(c.ended_at),
+                    flag(bool(c.recordings)),
+                    len(c.participants),
+                )
+                for c in batch
+            ],
+        ),
+        "transcript_turns": (
+            _TURN_COLUMNS,
+            [
+                (org_id, c.id, seq, t.speaker, t.text, t.offset_ms)
+                for c in batch
+                for seq, t in enumerate(c.turns)
+            ],
+        ),
+        "participants": (
+            _PARTICIPANT_COLUMNS,
+            [(org_id, c.id, p.address, p.role) for c in batch for p in c.participants],
+        ),
+        "recordings": (
+            _RECORDING_COLUMNS,
+            [
+                (
+                    org_id,
+                    c.id,
+                    seq,
+                    r.blob_key,
+                    r.content_type,
+                    r.bytes,
+                    r.duration_seconds,
+                    moment(c.ended_at or c.created_at),
+                )
+                for c in batch
+                for seq, r in enumerate(c.recordings)
+            ],
+        ),
+    }
+    if dialect.name != "sqlite":
+        # PostgreSQL's one search table, keyed like the conversation (see migration 0002).
+        rows["conversation_text"] = (
+            ("org_id", "conversation_id", "summary", "caller_name", "transcript", "idents"),
+            [
+                (org_id, c.id, c.summary, c.caller_name, transcript_text(c), search_identifiers(c))
+                for c in batch
+            ],
         )
+    bulk = _copy if dialect.name == "postgresql" and dialect.driver == "psycopg" else _insert_many
+    for table, (columns, values) in rows.items():
+        if values:
+            bulk(connection, table, columns, values)
+    if dialect.name == "sqlite":
+        # FTS5 tables whose rowid is the conversation id (see migration 0002).
+        _insert_many(
+            connection,
+            "conversation_text",
+            ("rowid", "summary", "caller_name", "transcript"),
+            [(c.id, c.summary, c.caller_name, transcript_text(c)) for c in batch],
+        )
+        _insert_many(
+            connection,
+            "conversation_idents",
+            ("rowid", "idents"),
+            [(c.id, search_identifiers(c)) for c in batch],
+        )
+
+
+def _bind(column: Any, connection: Connection) -> Callable[[Any], Any]:
+    """The conversion SQLAlchemy applies to a value of ``column`` before the driver sees it."""
+    dialect = connection.dialect
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return processor if processor is not None else _unchanged
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+def _insert_many(connection: Connection, table: str, columns: Sequence[str], values: list[_Row]) -> None:
+    paramstyle = connection.dialect.paramstyle
+    if paramstyle == "qmark":
+        marks = ", ".join("?" for _ in columns)
+    elif paramstyle in ("format", "pyformat"):
+        marks = ", ".join("%s" for _ in columns)
+    else:  # a driver we have no fast path for: let SQLAlchemy build the statement
         connection.execute(
-            text("INSERT INTO conversation_idents (rowid, idents) VALUES (:id, :idents)"), documents
+            insert(tables.metadata.tables[table]), [dict(zip(columns, v, strict=True)) for v in values]
         )
         return
-    connection.execute(
-        text(
-            "INSERT INTO conversation_text (org_id, conversation_id, summary, caller_name, transcript, idents) "
-            "VALUES (:org_id, :id, :summary, :caller_name, :transcript, :idents)"
-        ),
-        documents,
-    )
+    connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
+
+
+def _copy(connection: Connection, table: str, columns: Sequence[str], values: list[_Row]) -> None:
+    """Stream rows with psycopg's COPY on the connection's own transaction."""
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    except dbapi.Error as exc:
+        # Raised as SQLAlchemy would have (IntegrityError for a duplicate, ...), so callers can
+        # handle conflicts the same way on every database.
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error, dialect=connection.dialect) from exc
