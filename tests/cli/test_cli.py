@@ -104,3 +104,30 @@ def test_invalid_database_url_is_one_clear_sentence() -> None:
     result = CliRunner().invoke(app, ["db", "upgrade"], env={"PARLEY_DATABASE_URL": "not a url"})
     assert result.exit_code == 1
     assert "not a valid database URL" in result.stderr
+
+
+def test_seed_adds_conversations_and_creates_the_org(run, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func
+
+    result = run("seed", "--org", "fresh", "--conversations", "120", "--seed", "3", "--days", "5")
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(tables.conversations)).scalar_one()
+        slugs = conn.execute(select(tables.orgs.c.slug)).scalars().all()
+    assert count == 120
+    assert slugs == ["fresh"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"), [(("--conversations", "-1"), "zero or more"), (("--days", "0"), "at least 1")]
+)
+def test_seed_rejects_bad_numbers_without_writing(
+    run, engine: Engine, args: tuple[str, ...], message: str
+) -> None:  # type: ignore[no-untyped-def]
+    base = {"--conversations": "10", "--days": "5"}
+    base[args[0]] = args[1]
+    result = run("seed", "--org", "fresh", *[item for pair in base.items() for item in pair])
+    assert result.exit_code == 1
+    assert message in result.stderr
+    with engine.connect() as conn:
+        assert conn.execute(select(tables.orgs.c.slug)).all() == []
