@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 
-from parley.api.conversation_params import FILTER_PARAMS, FiltersDep, reject_unknown_params
-from parley.api.deps import ConnectionDep, LinksDep, ReaderDep, SecretKeyDep, SettingsDep
+from parley.api.conversation_params import FILTER_PARAMS, filters_from_query, reject_unknown_params
+from parley.api.deps import LinksDep, ReadingDep, SecretKeyDep, SettingsDep
 from parley.api.schemas import PROBLEM_RESPONSES, ConversationDetail, ConversationPage, Problem
+from parley.auth.principal import Principal
 from parley.auth.scopes import Scope
 from parley.conversations import queries
 from parley.conversations.cursor import MAX_CURSOR_LENGTH
 from parley.conversations.export import parse_zone, stream_csv
+from parley.conversations.filters import ConversationFilters
 from parley.conversations.ids import parse_conversation_id
 from parley.conversations.service import conversation_detail, list_page, require_filters_allowed
 from parley.errors import NotFound
@@ -31,17 +37,28 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 }
 
 
-def json_response(body: object) -> Response:
-    return Response(orjson.dumps(body), media_type="application/json")
+def _on_event_loop(parse: Callable[..., Any]) -> Callable[..., Any]:
+    """The same dependency (same parameters, same OpenAPI) as ``async def``: parsing query
+    parameters is pure CPU work, and a plain ``def`` would cost a thread-pool hop per request."""
+
+    async def dependency(**params: Any) -> Any:
+        return parse(**params)
+
+    dependency.__signature__ = inspect.signature(parse, eval_str=True)  # type: ignore[attr-defined]
+    dependency.__name__ = parse.__name__
+    dependency.__doc__ = parse.__doc__
+    return dependency
+
+
+FiltersDep = Annotated[ConversationFilters, Depends(_on_event_loop(filters_from_query))]
 
 
 @router.get(
     "", response_model=ConversationPage, summary="List conversations across every channel, newest first"
 )
-def list_conversations(
+async def list_conversations(
     request: Request,
-    principal: ReaderDep,
-    connection: ConnectionDep,
+    reading: ReadingDep,
     filters: FiltersDep,
     links: LinksDep,
     secret_key: SecretKeyDep,
@@ -51,7 +68,11 @@ def list_conversations(
     ] = None,
 ) -> Response:
     reject_unknown_params(request, FILTER_PARAMS | {"limit", "cursor"})
-    return json_response(list_page(connection, principal, filters, cursor, limit, links, secret_key))
+
+    def page(connection: Connection, principal: Principal) -> bytes:
+        return orjson.dumps(list_page(connection, principal, filters, cursor, limit, links, secret_key))
+
+    return Response(await reading.run(page), media_type="application/json")
 
 
 @router.get(
@@ -60,16 +81,18 @@ def list_conversations(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}, "description": "The CSV, streamed."}},
 )
-def export_conversations(
+async def export_conversations(
     request: Request,
-    principal: ReaderDep,
+    reading: ReadingDep,
     filters: FiltersDep,
     links: LinksDep,
     tz: Annotated[str, Query(max_length=64, description="IANA zone for the Date and Time columns.")] = "UTC",
 ) -> StreamingResponse:
     reject_unknown_params(request, FILTER_PARAMS | {"tz"})
+    principal = reading.principal
     require_filters_allowed(principal, filters)
     zone = parse_zone(tz)
+    await run_in_threadpool(reading.finish)  # the stream reads on a connection of its own
     filename = f"parley-{principal.org_slug}-conversations-{datetime.now(UTC):%Y-%m-%d}.csv"
     return StreamingResponse(
         stream_csv(request.app.state.engine, principal, filters, links, zone),
@@ -81,11 +104,15 @@ def export_conversations(
 @router.get(
     "/{conversation_id}", response_model=ConversationDetail, responses=NOT_FOUND, summary="One conversation"
 )
-def get_conversation(
-    request: Request, conversation_id: str, principal: ReaderDep, connection: ConnectionDep, links: LinksDep
+async def get_conversation(
+    request: Request, conversation_id: str, reading: ReadingDep, links: LinksDep
 ) -> Response:
     reject_unknown_params(request, frozenset())
-    return json_response(conversation_detail(connection, principal, conversation_id, links))
+
+    def detail(connection: Connection, principal: Principal) -> bytes:
+        return orjson.dumps(conversation_detail(connection, principal, conversation_id, links))
+
+    return Response(await reading.run(detail), media_type="application/json")
 
 
 @router.get(
@@ -94,22 +121,24 @@ def get_conversation(
     response_class=FileResponse,
     responses={**NOT_FOUND, 206: {"description": "Partial content for a Range request."}},
 )
-def get_recording(
+async def get_recording(
     conversation_id: str,
-    principal: ReaderDep,
-    connection: ConnectionDep,
+    reading: ReadingDep,
     settings: SettingsDep,
     seq: Annotated[int, Query(ge=0, description="Which recording, when there are several.")] = 0,
 ) -> FileResponse:
-    principal.require(Scope.READ_SENSITIVE)
+    reading.principal.require(Scope.READ_SENSITIVE)
     parsed = parse_conversation_id(conversation_id)
-    row = queries.get_conversation(connection, principal.org_id, parsed) if parsed else None
-    recording = next(
-        (r for r in queries.recordings(connection, principal.org_id, row.id) if r.seq == seq)
-        if row
-        else iter(()),
-        None,
-    )
+
+    def find(connection: Connection, principal: Principal) -> Any:
+        row = queries.get_conversation(connection, principal.org_id, parsed) if parsed else None
+        if row is None:
+            return None
+        return next(
+            (r for r in queries.recordings(connection, principal.org_id, row.id) if r.seq == seq), None
+        )
+
+    recording = await reading.run(find)
     if recording is None:
         raise NotFound(f"Conversation {conversation_id!r} has no recording {seq}.")
     path = LocalBlobStore(settings.recordings_dir).path_for(recording.blob_key)

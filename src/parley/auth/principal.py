@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, bindparam, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from parley.accounts.service import find_org, now
 from parley.auth.scopes import READ_SCOPES, ROLE_SCOPES, Role, Scope, parse_scopes
@@ -16,6 +20,27 @@ from parley.errors import BadRequest, Forbidden, Unauthorized
 ORG_HEADER = "X-Anyreach-Org"
 # Writing last_used_at on every request would turn each read into a write; a minute is precise enough.
 _LAST_USED_GRANULARITY = timedelta(minutes=1)
+_log = logging.getLogger(__name__)
+
+_t = tables.api_tokens
+_o = tables.orgs
+# Built once (building it cost as much as running it); the org of an API key comes along in the
+# same query: one round trip fewer on every request.
+_TOKEN_LOOKUP = (
+    select(
+        _t.c.id,
+        _t.c.kind,
+        _t.c.org_id,
+        _t.c.user_id,
+        _t.c.scopes,
+        _t.c.expires_at,
+        _t.c.revoked_at,
+        _t.c.last_used_at,
+        _o.c.slug.label("org_slug"),
+    )
+    .select_from(_t.outerjoin(_o, _o.c.id == _t.c.org_id))
+    .where(_t.c.token_hash == bindparam("token_hash"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +84,7 @@ def principal_from_token(connection: Connection, secret: str, org_ref: str | Non
     kind = kind_of(secret)
     if kind is None:
         raise Unauthorized("The token is malformed: Parley tokens start with 'pat_' or 'ak_'.")
-    t = tables.api_tokens
-    row = connection.execute(
-        select(
-            t.c.id,
-            t.c.kind,
-            t.c.org_id,
-            t.c.user_id,
-            t.c.scopes,
-            t.c.expires_at,
-            t.c.revoked_at,
-            t.c.last_used_at,
-        ).where(t.c.token_hash == hash_secret(secret))
-    ).first()
+    row = connection.execute(_TOKEN_LOOKUP, {"token_hash": hash_secret(secret)}).first()
     moment = now()
     if row is None or row.kind != kind.value:
         raise Unauthorized("The token is not recognised.")
@@ -80,17 +93,16 @@ def principal_from_token(connection: Connection, secret: str, org_ref: str | Non
     if row.expires_at is not None and row.expires_at <= moment:
         raise Unauthorized("The token has expired.")
     if row.last_used_at is None or moment - row.last_used_at > _LAST_USED_GRANULARITY:
-        connection.execute(update(t).where(t.c.id == row.id).values(last_used_at=moment))
+        _last_use.record(connection.engine, row.id, moment)
     token_scopes = parse_scopes(row.scopes)
 
     if kind is TokenKind.API_KEY:
-        org = find_org(connection, str(row.org_id))
-        assert org is not None  # the foreign key cascades deletes
-        if org_ref is not None and org_ref not in (org.slug, str(org.id)):
+        assert row.org_slug is not None  # the foreign key cascades deletes
+        if org_ref is not None and org_ref not in (row.org_slug, str(row.org_id)):
             raise Forbidden(
                 f"This API key belongs to another org than {org_ref!r}; drop the {ORG_HEADER} header."
             )
-        return Principal(org.id, org.slug, token_scopes, token_kind=kind)
+        return Principal(row.org_id, row.org_slug, token_scopes, token_kind=kind)
 
     if not org_ref:
         raise BadRequest(
@@ -122,3 +134,40 @@ def principal_for_member(
     if granted is not None:
         scopes = scopes & granted
     return Principal(org.id, org.slug, scopes, user_id=user_id, token_kind=token_kind)
+
+
+class _LastUse:
+    """Records a token's ``last_used_at`` in a short transaction of its own, at most once a minute
+    per token and process.
+
+    Written inside the request's transaction, it made reads into write transactions: under
+    concurrent requests they queued behind SQLite's single writer (for up to the busy timeout)
+    and, when their read snapshot was already stale, failed with "database is locked". It is
+    bookkeeping, so a failed write is logged and dropped; the next use a minute later retries.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._attempted: dict[tuple[int, int], float] = {}  # (engine, token) -> monotonic time
+
+    def record(self, engine: Engine, token_id: int, moment: datetime) -> None:
+        key = (id(engine), token_id)
+        now_monotonic = time.monotonic()
+        with self._lock:
+            last = self._attempted.get(key)
+            if last is not None and now_monotonic - last < _LAST_USED_GRANULARITY.total_seconds():
+                return
+            self._attempted[key] = now_monotonic
+        t = tables.api_tokens
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    update(t)
+                    .where(t.c.id == token_id, or_(t.c.last_used_at.is_(None), t.c.last_used_at < moment))
+                    .values(last_used_at=moment)
+                )
+        except SQLAlchemyError as exc:
+            _log.warning("could not record the use of token %s: %s", token_id, exc)
+
+
+_last_use = _LastUse()

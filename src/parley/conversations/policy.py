@@ -46,9 +46,14 @@ class Links:
         suffix = f"?seq={seq}" if seq else ""
         return f"{self.base}/core/conversations/{conversation_id}/recording{suffix}"
 
-    def agent(self, agent_id: int, version: int | None) -> str:
-        console = self.agent_console if "://" in self.agent_console else f"{self.base}{self.agent_console}"
-        return f"{console}/{agent_id}" + (f"/versions/{version}" if version is not None else "")
+    @property
+    def console(self) -> str:
+        return self.agent_console if "://" in self.agent_console else f"{self.base}{self.agent_console}"
+
+    def agent(self, agent_id: int, version: int | None, console: str | None = None) -> str:
+        """``console``: ``self.console``, when the caller has it at hand (a page builds 50 links)."""
+        base = self.console if console is None else console
+        return f"{base}/{agent_id}" + (f"/versions/{version}" if version is not None else "")
 
 
 def rfc3339(moment: datetime | None) -> str | None:
@@ -64,35 +69,43 @@ def present(
     *,
     participants: Sequence[AnyRow] = (),
     snippet: Snippet | None = None,
+    console: str | None = None,
 ) -> dict[str, Any]:
-    """A conversation as the API shows it to this principal."""
+    """A conversation as the API shows it to this principal. ``console``: ``links.console``,
+    passed in by callers presenting many rows."""
+    conversation_id = row.id
+    agent_id = row.agent_id
+    has_recording = bool(row.has_recording)
+    base = links.base
     item: dict[str, Any] = {
-        "id": str(row.id),
+        "id": str(conversation_id),
         "created_at": rfc3339(row.created_at),
         "channel": row.channel,
         "direction": row.direction,
         "status": row.status,
         "agent": (
             {
-                "id": str(row.agent_id),
+                "id": str(agent_id),
                 "name": row.agent_name,
                 "version": row.agent_version,
-                "url": links.agent(row.agent_id, row.agent_version),
+                "url": links.agent(agent_id, row.agent_version, console),
             }
-            if row.agent_id is not None
+            if agent_id is not None
             else None
         ),
         "agent_number": row.agent_number,
         "duration_seconds": row.duration_seconds,
-        "has_recording": bool(row.has_recording),
-        "url": links.conversation(row.id),
+        "has_recording": has_recording,
+        "url": f"{base}/conversations/{conversation_id}",
     }
     if principal.sensitive:
         item["user_id"] = row.user_id
         item["caller_name"] = row.caller_name
         item["summary"] = row.summary
         item["participants"] = [p.address for p in participants]
-        item["recording_url"] = links.recording(row.id) if row.has_recording else None
+        item["recording_url"] = (
+            f"{base}/core/conversations/{conversation_id}/recording" if has_recording else None
+        )
         if snippet is not None:
             item["match"] = snippet.as_json()
     return item

@@ -12,7 +12,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, bindparam, false, literal_column, or_, select, table, text
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Connection,
+    TableClause,
+    TextClause,
+    bindparam,
+    column,
+    false,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 
 from parley.db import tables
 from parley.errors import BadRequest
@@ -91,6 +105,57 @@ def search_condition(dialect: str, org_id: int, terms: SearchTerms) -> ColumnEle
                 ),
             ),
         )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TextSource:
+    """A search table to read matches from, newest first: its rows are keyed by conversation id,
+    and ids grow with time, so walking ``key`` downwards walks the matches in list order."""
+
+    table: TableClause
+    key: ColumnClause[int]  # the conversation id
+    org: ColumnClause[int] | None  # the org column, where the table has one (PostgreSQL)
+    matches: ColumnElement[bool] | TextClause
+
+
+def text_sources(dialect: str, terms: SearchTerms) -> list[TextSource]:
+    """Where a search's matches come from. On SQLite, the word index and the identifier index
+    are separate FTS5 tables, each walked on its own (a UNION of the two would be materialised
+    whole); on PostgreSQL one table holds both, matched with OR."""
+    if dialect == "sqlite":
+        sources = []
+        if terms.words:
+            words = table("conversation_text", column("rowid"))
+            fts = " ".join(f'"{w}"' for w in terms.words)
+            match = text("conversation_text MATCH :fts_words").bindparams(fts_words=fts)
+            sources.append(TextSource(words, words.c.rowid, None, match))
+        if terms.fragment:
+            idents = table("conversation_idents", column("rowid"))
+            pattern = f"*{_glob_escape(terms.fragment)}*"
+            glob = text("idents GLOB :ident_pattern").bindparams(ident_pattern=pattern)
+            sources.append(TextSource(idents, idents.c.rowid, None, glob))
+        return sources
+    document = table("conversation_text", column("org_id"), column("conversation_id"))
+    return [
+        TextSource(
+            document,
+            document.c.conversation_id,
+            document.c.org_id,
+            _postgres_matcher(terms, "t_words", "t_ident"),
+        )
+    ]
+
+
+def _postgres_matcher(terms: SearchTerms, words_name: str, ident_name: str) -> TextClause:
+    matchers = []
+    if terms.words:
+        matchers.append(f"conversation_text.document @@ plainto_tsquery('english', :{words_name})")
+    if terms.fragment:
+        matchers.append(f"conversation_text.idents ILIKE :{ident_name}")
+    return text("(" + " OR ".join(matchers) + ")").bindparams(
+        *([bindparam(words_name, " ".join(terms.words))] if terms.words else []),
+        *([bindparam(ident_name, f"%{_like_escape(terms.fragment)}%")] if terms.fragment else []),
     )
 
 

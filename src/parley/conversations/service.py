@@ -44,10 +44,16 @@ def list_page(
         participants = queries.participants_by_conversation(connection, principal.org_id, with_people)
         if filters.q is not None:
             snippets = _snippets(connection, principal.org_id, filters.q, page.rows, participants)
+    console = links.console
     return {
         "data": [
             present(
-                row, principal, links, participants=participants.get(row.id, ()), snippet=snippets.get(row.id)
+                row,
+                principal,
+                links,
+                participants=participants.get(row.id, ()),
+                snippet=snippets.get(row.id),
+                console=console,
             )
             for row in page.rows
         ],

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from parley.web import login, pages
 from parley.web.csrf import CSRF_FIELD
@@ -12,17 +15,36 @@ from parley.web.render import STATIC_DIR, build_environment, render
 from parley.web.session import LoginRequired, NoMembership, login_url, session_principal
 
 
+class RevalidatedStaticFiles(StaticFiles):
+    """Static files the browser revalidates on every use (a cheap 304): the ES modules import each
+    other by plain paths, so a cached old module must never meet a new one after an upgrade."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 def install_web(app: FastAPI) -> None:
     """Mount the inbox pages, static files and the login session on ``app``."""
     app.state.web_templates = build_environment()
     app.state.session_principal = session_principal
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(login.router)
     app.include_router(pages.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(_request: Request, exc: LoginRequired) -> Response:
-        return RedirectResponse(login_url(exc.next_url), status_code=303, headers={"Cache-Control": "no-store"})
+        return RedirectResponse(
+            login_url(exc.next_url), status_code=303, headers={"Cache-Control": "no-store"}
+        )
 
     @app.exception_handler(NoMembership)
     async def no_membership(request: Request, exc: NoMembership) -> Response:

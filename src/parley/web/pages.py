@@ -1,0 +1,101 @@
+"""The inbox pages. The table is drawn in the browser from the public JSON API; the detail page is
+drawn here from the same service function and field policy the API uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from parley.api.deps import ConnectionDep, LinksDep, ReaderDep
+from parley.conversations.enums import (
+    CHANNEL_LABELS,
+    DIRECTION_LABELS,
+    HIDDEN_STATUSES,
+    PLAYABLE_STATUSES,
+    Status,
+    status_label,
+)
+from parley.conversations.ids import parse_conversation_id
+from parley.conversations.service import conversation_detail
+from parley.errors import NotFound
+from parley.web.csrf import CSRF_FIELD
+from parley.web.queries import org_agents, org_holding_conversation
+from parley.web.render import render
+from parley.web.session import WebUser, WebUserDep
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+
+
+def _chrome(user: WebUser) -> dict[str, Any]:
+    """What the page header needs: who is logged in, their orgs, the current one."""
+    return {"user": user, "csrf_field": CSRF_FIELD}
+
+
+@router.get("/")
+@router.get("/conversations")
+def inbox(request: Request, user: WebUserDep) -> HTMLResponse:
+    listed = [s for s in Status if s not in HIDDEN_STATUSES]
+    return render(
+        request,
+        "inbox.html",
+        {
+            **_chrome(user),
+            "page_size": PAGE_SIZE,
+            "statuses": [(s.value, status_label(s)) for s in listed],
+            "channels": [(c.value, label) for c, label in CHANNEL_LABELS.items()],
+            "directions": [(d.value, label) for d, label in DIRECTION_LABELS.items()],
+            "config": {
+                "org": user.org.slug,
+                "multiOrg": user.multi_org,
+                "sensitive": user.principal.sensitive,
+                "pageSize": PAGE_SIZE,
+                "channelLabels": {c.value: label for c, label in CHANNEL_LABELS.items()},
+                "directionLabels": {d.value: label for d, label in DIRECTION_LABELS.items()},
+                "playable": sorted(s.value for s in PLAYABLE_STATUSES),
+            },
+        },
+        org_slug=user.org.slug,
+    )
+
+
+@router.get("/conversations/{conversation_id}")
+def conversation_page(
+    request: Request, conversation_id: str, user: WebUserDep, connection: ConnectionDep, links: LinksDep
+) -> HTMLResponse:
+    viewer = user
+    try:
+        detail = conversation_detail(connection, viewer.principal, conversation_id, links)
+    except NotFound:
+        # A copied link names no org: look in the user's other orgs before giving up. Orgs they
+        # are not in are never searched, so a foreign id looks exactly like a missing one.
+        parsed = parse_conversation_id(conversation_id)
+        others = [m.org_id for m in user.orgs if m.org_id != user.org.org_id]
+        holder = org_holding_conversation(connection, others, parsed) if parsed else None
+        if holder is None:
+            return render(request, "not_found.html", _chrome(user), status_code=404, org_slug=user.org.slug)
+        viewer = user.in_org(connection, holder)
+        detail = conversation_detail(connection, viewer.principal, conversation_id, links)
+    return render(
+        request,
+        "detail.html",
+        {
+            **_chrome(viewer),
+            "c": detail,
+            "sensitive": viewer.principal.sensitive,
+        },
+        org_slug=viewer.org.slug,
+    )
+
+
+@router.get("/web/agents")
+def agents(principal: ReaderDep, connection: ConnectionDep) -> Response:
+    """The org's agents for the inbox's filter; any credential that can read the inbox may ask."""
+    body = {
+        "data": [{"id": str(row.id), "name": row.name} for row in org_agents(connection, principal.org_id)]
+    }
+    return Response(orjson.dumps(body), media_type="application/json")

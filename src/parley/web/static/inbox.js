@@ -1,0 +1,363 @@
+// The inbox table: one infinitely scrolling list read page by page from GET /core/conversations.
+// Rows are only ever appended; a change of filters empties the table and starts again at the top.
+
+import { copyText } from './clipboard.js';
+import { announcer, el, icon, pinOrgCookie, setIcon } from './dom.js';
+import { countActive, emptyFilters, fromForm, fromUrl, sameFilters, toApi, toForm, toUrl } from './filters.js';
+import { viewerTimeZone } from './format.js';
+import { createPlayer } from './player.js';
+import { buildRow } from './rows.js';
+
+const root = document.getElementById('inbox');
+const config = JSON.parse(root.dataset.config);
+const form = document.getElementById('filters');
+const grid = document.getElementById('grid');
+const statusArea = document.getElementById('list-status');
+const sentinel = document.getElementById('sentinel');
+const scroller = document.getElementById('scroller');
+const exportLink = document.getElementById('export');
+const clearButton = document.getElementById('clear-filters');
+const toggle = document.getElementById('filters-toggle');
+const fields = document.getElementById('filter-fields');
+const badge = document.getElementById('filter-count');
+const agentSelect = document.getElementById('f-agent');
+
+const announce = announcer(document.getElementById('announcer'));
+const player = createPlayer(document.getElementById('player'), announce);
+const rowContext = {
+  channelLabels: config.channelLabels,
+  directionLabels: config.directionLabels,
+  playable: new Set(config.playable),
+};
+
+let filters = currentUrlFilters();
+const list = { generation: 0, cursor: null, done: false, loading: false, failed: false, seen: new Set(), controller: null };
+
+function currentUrlFilters() {
+  const parsed = fromUrl(new URLSearchParams(location.search));
+  if (!config.sensitive) parsed.q = ''; // the API would refuse it (403); the search box says why
+  return parsed;
+}
+
+function apiHeaders() {
+  return { Accept: 'application/json', 'X-Anyreach-Org': config.org };
+}
+
+async function problemDetail(response) {
+  try {
+    const body = await response.json();
+    if (body && typeof body.detail === 'string') return body.detail;
+  } catch {
+    // not problem+json
+  }
+  return `The server answered ${response.status}.`;
+}
+
+// --- list status: loading, end, empty, error ---------------------------------------------------
+
+function showStatus(kind, message = '') {
+  grid.setAttribute('aria-busy', String(kind === 'loading'));
+  const count = list.seen.size;
+  let content = null;
+  if (kind === 'loading') {
+    content = el('span', { class: 'loading' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      count ? 'Loading more…' : 'Loading conversations…');
+  } else if (kind === 'end') {
+    content = el('div', { class: 'end-marker', 'data-state': 'end' },
+      `End of list · ${count.toLocaleString()} conversation${count === 1 ? '' : 's'}`);
+  } else if (kind === 'empty') {
+    const filtered = countActive(filters) > 0 || Boolean(filters.q);
+    content = el('div', { class: 'empty-state', 'data-state': 'empty' },
+      el('strong', {}, filtered ? 'No conversations match these filters.' : 'No conversations yet.'),
+      filtered ? clearFiltersButton() : 'Conversations your agents handle will show up here.');
+  } else if (kind === 'error') {
+    const retry = el('button', { type: 'button', class: 'btn', 'data-action': 'retry' }, icon('retry', 'icon'), 'Retry');
+    retry.addEventListener('click', () => {
+      list.failed = false;
+      loadNext();
+    });
+    content = el('div', { class: 'error-row', role: 'alert', 'data-state': 'error' },
+      el('span', {}, `Couldn't load conversations. ${message}`), retry);
+  }
+  statusArea.replaceChildren(...(content ? [content] : []));
+}
+
+function clearFiltersButton() {
+  const button = el('button', { type: 'button', class: 'btn' }, 'Clear filters');
+  button.addEventListener('click', () => apply(emptyFilters()));
+  return button;
+}
+
+// --- paging ----------------------------------------------------------------------------------
+
+async function loadNext() {
+  if (list.loading || list.done || list.failed) return;
+  list.loading = true;
+  showStatus('loading');
+  const generation = list.generation;
+  const params = toApi(filters, config.sensitive);
+  params.set('limit', String(config.pageSize));
+  if (list.cursor) params.set('cursor', list.cursor);
+  try {
+    const response = await fetch(`/core/conversations?${params}`, {
+      headers: apiHeaders(),
+      credentials: 'same-origin',
+      signal: list.controller.signal,
+    });
+    if (generation !== list.generation) return;
+    if (response.status === 401) {
+      location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+      return;
+    }
+    if (!response.ok) throw new Error(await problemDetail(response));
+    const page = await response.json();
+    if (generation !== list.generation) return;
+    append(page.data);
+    list.cursor = page.next_cursor;
+    list.done = !page.next_cursor;
+    list.loading = false;
+    if (list.done) showStatus(list.seen.size ? 'end' : 'empty');
+    else {
+      showStatus('idle');
+      watchSentinel(); // the sentinel may still be in view after a short page
+    }
+  } catch (error) {
+    if (generation !== list.generation || error.name === 'AbortError') return;
+    list.loading = false;
+    list.failed = true;
+    const message = error instanceof TypeError ? 'Check your connection and try again.' : error.message;
+    showStatus('error', message);
+  }
+}
+
+/** Each page of rows goes in its own <tbody>: appended once, never touched again. */
+function append(items) {
+  const page = el('tbody', { role: 'rowgroup' });
+  for (const item of items) {
+    // A row must never come twice across a page boundary; if the server ever repeats one, skip it.
+    if (list.seen.has(item.id)) continue;
+    list.seen.add(item.id);
+    page.append(buildRow(item, rowContext));
+  }
+  if (page.firstChild) grid.append(page);
+}
+
+const observer = new IntersectionObserver(
+  (entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) loadNext();
+  },
+  { root: scroller, rootMargin: '0px 0px 800px 0px' },
+);
+
+function watchSentinel() {
+  // Observing again reports the current intersection at once, even if it has not changed.
+  observer.unobserve(sentinel);
+  observer.observe(sentinel);
+}
+
+function restart() {
+  list.generation += 1;
+  list.controller?.abort();
+  list.controller = new AbortController();
+  Object.assign(list, { cursor: null, done: false, loading: false, failed: false, seen: new Set() });
+  player.reset();
+  for (const page of grid.querySelectorAll('tbody')) page.remove();
+  scroller.scrollTop = 0;
+  loadNext();
+}
+
+// --- row interactions ------------------------------------------------------------------------
+
+function openRow(row) {
+  window.open(row.dataset.url, '_blank', 'noopener');
+}
+
+const copyTimers = new WeakMap();
+
+async function copyLink(button, row) {
+  const url = new URL(row.dataset.url, location.href).href;
+  const copied = await copyText(url);
+  const svg = button.querySelector('svg');
+  clearTimeout(copyTimers.get(button));
+  let tip = button.parentElement.querySelector('.copy-tip');
+  if (!tip) {
+    tip = el('span', { class: 'copy-tip', 'aria-hidden': 'true' });
+    button.after(tip);
+  }
+  tip.textContent = copied ? 'Copied' : 'Copy failed';
+  button.classList.toggle('copied', copied);
+  setIcon(svg, copied ? 'check' : 'link');
+  announce(copied ? 'Link copied to the clipboard.' : 'The link could not be copied.');
+  copyTimers.set(
+    button,
+    setTimeout(() => {
+      tip.remove();
+      button.classList.remove('copied');
+      setIcon(svg, 'link');
+    }, 1600),
+  );
+}
+
+/** The body row an event happened in (not the header). */
+function rowOf(event) {
+  return event.target.closest('tbody tr');
+}
+
+grid.addEventListener('click', (event) => {
+  const row = rowOf(event);
+  if (!row) return;
+  const control = event.target.closest('button, a');
+  if (control) {
+    // Links open themselves in a new tab; buttons act in place. Neither opens the row.
+    if (control.dataset.action === 'copy') copyLink(control, row);
+    else if (control.dataset.action === 'play') player.toggle(control, control.dataset.src, () => pinOrgCookie(config.org));
+    return;
+  }
+  if (String(window.getSelection())) return; // selecting text to copy it is not a request to open
+  openRow(row);
+});
+
+grid.addEventListener('mousedown', (event) => {
+  // A middle click would otherwise start the browser's autoscroll.
+  if (event.button === 1 && !event.target.closest('a')) event.preventDefault();
+});
+
+grid.addEventListener('auxclick', (event) => {
+  if (event.button !== 1 || event.target.closest('button, a')) return;
+  const row = rowOf(event);
+  if (!row) return;
+  event.preventDefault();
+  openRow(row);
+});
+
+function neighbour(row, forward) {
+  const sibling = forward ? row.nextElementSibling : row.previousElementSibling;
+  if (sibling) return sibling;
+  const page = forward ? row.parentElement.nextElementSibling : row.parentElement.previousElementSibling;
+  if (!page || page.tagName !== 'TBODY') return null;
+  return forward ? page.firstElementChild : page.lastElementChild;
+}
+
+grid.addEventListener('keydown', (event) => {
+  const row = event.target;
+  if (!(row instanceof HTMLTableRowElement) || row.parentElement.tagName !== 'TBODY') return;
+  if (event.key === 'Enter') {
+    event.preventDefault();
+    openRow(row);
+  } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+    event.preventDefault();
+    neighbour(row, event.key === 'ArrowDown')?.focus();
+  }
+});
+
+// --- filters ---------------------------------------------------------------------------------
+
+function describeMulti(details) {
+  const checked = [...details.querySelectorAll('input:checked')];
+  const value = details.querySelector('.multi-value');
+  if (checked.length === 0) value.textContent = 'Any';
+  else if (checked.length === 1) value.textContent = checked[0].parentElement.textContent.trim();
+  else value.textContent = `${checked.length} selected`;
+  details.classList.toggle('is-set', checked.length > 0);
+}
+
+function reflect() {
+  for (const details of form.querySelectorAll('details.multi')) describeMulti(details);
+  agentSelect.closest('.field').classList.toggle('is-set', Boolean(filters.agent_id));
+  form.elements.direction.closest('.field').classList.toggle('is-set', Boolean(filters.direction));
+  form.elements.from.closest('.field').classList.toggle('is-set', Boolean(filters.from || filters.to));
+  form.elements.min_minutes.closest('.field').classList.toggle(
+    'is-set', filters.min_duration !== null || filters.max_duration !== null);
+  form.elements.to.min = filters.from;
+  form.elements.from.max = filters.to;
+  const active = countActive(filters);
+  clearButton.hidden = active === 0 && !filters.q;
+  badge.hidden = active === 0;
+  badge.textContent = String(active);
+  const params = toApi(filters, config.sensitive);
+  params.set('tz', viewerTimeZone);
+  exportLink.href = `/core/conversations/export.csv?${params}`;
+}
+
+function pageUrl() {
+  const query = toUrl(filters, config.multiOrg ? config.org : '').toString();
+  return `${location.pathname}${query ? `?${query}` : ''}`;
+}
+
+function apply(next) {
+  if (sameFilters(next, filters)) return;
+  filters = next;
+  history.pushState(null, '', pageUrl());
+  showFilters();
+  restart();
+}
+
+let typing = null;
+form.addEventListener('input', (event) => {
+  if (event.target.name !== 'q') return;
+  clearTimeout(typing);
+  typing = setTimeout(() => apply(fromForm(form)), 350);
+});
+form.addEventListener('change', (event) => {
+  if (event.target.name === 'q') return; // handled while typing
+  apply(fromForm(form));
+});
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  clearTimeout(typing);
+  apply(fromForm(form));
+});
+clearButton.addEventListener('click', () => apply(emptyFilters()));
+toggle.addEventListener('click', () => {
+  const open = fields.classList.toggle('open');
+  toggle.setAttribute('aria-expanded', String(open));
+});
+exportLink.addEventListener('click', () => pinOrgCookie(config.org));
+window.addEventListener('popstate', () => {
+  filters = currentUrlFilters();
+  showFilters();
+  restart();
+});
+document.addEventListener('keydown', (event) => {
+  // "/" jumps to the search box, as in most inboxes.
+  const typingInField = event.target instanceof HTMLElement && event.target.closest('input, select, textarea');
+  if (event.key === '/' && !typingInField && !form.elements.q.disabled) {
+    event.preventDefault();
+    form.elements.q.focus();
+  }
+});
+
+/** The agent filter keeps an id from the URL even before (or without) the agent list. */
+function ensureAgentOption(id) {
+  if (id && ![...agentSelect.options].some((option) => option.value === id)) {
+    agentSelect.append(el('option', { value: id }, `Agent ${id}`));
+  }
+}
+
+function showFilters() {
+  ensureAgentOption(filters.agent_id);
+  toForm(form, filters);
+  reflect();
+}
+
+async function loadAgents() {
+  try {
+    const response = await fetch('/web/agents', { headers: apiHeaders(), credentials: 'same-origin' });
+    if (!response.ok) return;
+    const body = await response.json();
+    for (const agent of body.data) {
+      const known = [...agentSelect.options].find((option) => option.value === agent.id);
+      if (known) known.textContent = agent.name;
+      else agentSelect.append(el('option', { value: agent.id }, agent.name));
+    }
+  } catch {
+    // The filter keeps "All agents" (and any agent from the URL); the list itself still works.
+  }
+}
+
+// The page's own URL is normalised (e.g. an ignored q for a viewer) without adding a history entry.
+history.replaceState(null, '', pageUrl());
+showFilters();
+list.controller = new AbortController();
+loadAgents();
+watchSentinel();

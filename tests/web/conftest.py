@@ -1,0 +1,166 @@
+"""Fixtures for the web inbox: a small world of orgs and members, a client, logging in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, BrowserContext, Page, StorageState, sync_playwright
+from sqlalchemy import Engine
+
+from parley.app import create_app
+from parley.auth.scopes import Role, Scope
+from parley.config import Settings
+from tests.factories import PASSWORD, OrgFixture, add_member, insert_all, make_org, varied_conversations
+from tests.web.live import (
+    ANALYST,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MULTI,
+    VIEWER,
+    BrowserWorld,
+    build_browser_world,
+    live_server,
+    special_conversations,
+    write_tone,
+)
+
+ALL_SCOPES = {Scope.READ, Scope.READ_SENSITIVE, Scope.MANAGE}
+
+
+@dataclass
+class WebWorld:
+    acme: OrgFixture
+    globex: OrgFixture
+    pats: dict[str, str]  # email -> a PAT asking for every scope (narrowed to the user's role)
+    special: dict[str, int]  # label -> id of the rows of live.special_conversations
+
+
+@pytest.fixture
+def web_world(engine: Engine, settings: Settings) -> WebWorld:
+    acme = make_org(engine, "acme", agent_base=1000)
+    globex = make_org(engine, "globex", agent_base=2000)
+    special = special_conversations(
+        acme, write_tone(settings.recordings_dir / "calls" / "tone.wav", seconds=1)
+    )
+    insert_all(engine, acme, list(special.values()))
+    insert_all(engine, acme, varied_conversations(acme, 30, seed=1))
+    insert_all(engine, globex, varied_conversations(globex, 10, seed=2))
+    pats = {
+        ANALYST: add_member(engine, acme, ANALYST, Role.ANALYST, ALL_SCOPES),
+        VIEWER: add_member(engine, acme, VIEWER, Role.VIEWER, ALL_SCOPES),
+        MULTI: add_member(engine, acme, MULTI, Role.VIEWER, ALL_SCOPES),
+    }
+    add_member(engine, globex, MULTI, Role.ADMIN, ALL_SCOPES)
+    return WebWorld(acme, globex, pats, {label: item.id for label, item in special.items()})
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, engine), follow_redirects=False) as test_client:
+        yield test_client
+
+
+_CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = _CSRF_INPUT.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def log_in(
+    client: TestClient, email: str, password: str = PASSWORD, next_url: str | None = None
+) -> httpx.Response:
+    """Fill in the login form as a browser would: fetch it (for its token and cookie), post it."""
+    token = csrf_token(client.get("/login").text)
+    form = {"email": email, "password": password, "csrf_token": token}
+    if next_url is not None:
+        form["next"] = next_url
+    return client.post("/login", data=form)
+
+
+# --- browser tests: one server, one Chromium, shared by every browser test of the run -----------
+
+
+@pytest.fixture(scope="session")
+def browser_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserWorld]:
+    root = tmp_path_factory.mktemp("browser")
+    settings = Settings(
+        database_url=f"sqlite:///{root / 'parley.db'}",
+        secret_key="browser-tests-secret-key",
+        recordings_dir=root / "recordings",
+    )
+    engine, world = build_browser_world(settings)
+    with live_server(settings, engine) as base_url:
+        world.base_url = base_url
+        yield world
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def login_states(browser: Browser, browser_world: BrowserWorld) -> Callable[[str], StorageState]:
+    """Log each user in once through the form and reuse the cookies in later contexts."""
+    states: dict[str, StorageState] = {}
+
+    def state_for(email: str) -> StorageState:
+        if email not in states:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(browser_world.url("/login"))
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(browser_world.url("/"))
+            states[email] = context.storage_state()
+            context.close()
+        return states[email]
+
+    return state_for
+
+
+class OpenPage(Protocol):
+    def __call__(self, email: str | None = ..., path: str = ..., **options: Any) -> Page: ...
+
+
+@pytest.fixture
+def open_page(
+    browser: Browser, browser_world: BrowserWorld, login_states: Callable[[str], StorageState]
+) -> Iterator[OpenPage]:
+    """Open ``path`` as ``email`` (None: logged out) in a fresh context in New York time; fails the
+    test if the page throws a JavaScript error."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def open_(email: str | None = ANALYST, path: str = "/", **options: Any) -> Page:
+        options.setdefault("viewport", {"width": 1280, "height": 800})
+        options.setdefault("timezone_id", "America/New_York")
+        options.setdefault("locale", "en-US")
+        if email is not None:
+            options["storage_state"] = login_states(email)
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(browser_world.url(path))
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors: {errors}"
