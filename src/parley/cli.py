@@ -218,6 +218,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option(help="On an empty database, seed a demo org and users.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes; each builds its own app.")] = 1,
 ) -> None:
     """Apply pending migrations and serve the inbox and API."""
     import uvicorn
@@ -230,8 +231,17 @@ def serve(
         if demo:
             _ensure_demo(engine, settings)
         application = create_app(settings, engine)
-    err.print(f"Parley is listening on http://{host}:{port}/")
-    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True)
+    err.print(f"Parley is listening on http://{host}:{port}/ with {workers} worker(s)")
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True)
+        return
+    # Several processes: each imports the factory and reads the same PARLEY_* environment. The
+    # signing key lives in the database, so cursors and sessions work across workers.
+    engine.dispose()
+    uvicorn.run(
+        "parley.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="info",
+        proxy_headers=True,
+    )  # fmt: skip
 
 
 def _ensure_demo(engine: Engine, settings: Settings) -> None:

@@ -61,7 +61,7 @@ def test_detail_without_read_sensitive_is_the_safe_subset(
     assert set(body) == set(SAFE_FIELDS) | set(DETAIL_SAFE_FIELDS)
 
 
-@pytest.mark.parametrize("ref", ["12345", "not-a-number", "99999999999999999999", "-5"])
+@pytest.mark.parametrize("ref", ["12345", "not-a-number", "99999999999999999999", "-5", "²", "١٢٣"])
 def test_unknown_conversation_is_404(client: TestClient, world: World, ref: str) -> None:
     response = client.get(f"/core/conversations/{ref}", headers=bearer(world.acme.tokens["read"]))
     assert response.status_code == 404

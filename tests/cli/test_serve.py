@@ -20,7 +20,8 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_serve_demo_starts_a_working_inbox(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_demo_starts_a_working_inbox(tmp_path: Path, workers: str) -> None:
     port = free_port()
     env = {
         **os.environ,
@@ -28,7 +29,7 @@ def test_serve_demo_starts_a_working_inbox(tmp_path: Path) -> None:
         "PARLEY_RECORDINGS_DIR": str(tmp_path / "rec"),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "parley", "serve", "--demo", "--port", str(port)],
+        [sys.executable, "-m", "parley", "serve", "--demo", "--port", str(port), "--workers", workers],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -56,6 +57,14 @@ def test_serve_demo_starts_a_working_inbox(tmp_path: Path) -> None:
         )
         assert response.status_code == 200
         assert len(response.json()["data"]) == 5
+        # Any worker accepts the cursor any other worker issued.
+        cursor = response.json()["next_cursor"]
+        for _ in range(4):
+            page = httpx.get(
+                f"http://127.0.0.1:{port}/core/conversations?limit=5&cursor={cursor}",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert page.status_code == 200
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=30)

@@ -35,7 +35,8 @@ def created_millis(conversation_id: int) -> int:
 
 def parse_conversation_id(text: str) -> int | None:
     """The integer behind a public id, or None when the text cannot be one."""
-    if not text.isdigit() or len(text) > 19:
+    # isascii first: str.isdigit accepts characters such as "²" that int() refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
         return None
     value = int(text)
     return value if value < 2**63 else None
