@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+import wave
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, insert
 
@@ -149,3 +151,14 @@ def varied_conversations(org: OrgFixture, count: int, seed: int = 1) -> list[New
             )
         )
     return items
+
+
+def write_sample_wav(path: Path, frames: bytes = bytes(range(256)) * 40) -> Path:
+    """A tiny valid WAV (8 kHz mono 16-bit) where the factory's recordings point."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(frames)
+    return path

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,7 +10,14 @@ from sqlalchemy import Engine
 from parley.app import create_app
 from parley.auth.scopes import Role, Scope
 from parley.config import Settings
-from tests.factories import OrgFixture, add_member, insert_all, make_org, varied_conversations
+from tests.factories import (
+    OrgFixture,
+    add_member,
+    insert_all,
+    make_org,
+    varied_conversations,
+    write_sample_wav,
+)
 
 
 @dataclass
@@ -48,11 +54,5 @@ def world(engine: Engine, settings: Settings) -> World:
     multi = add_member(engine, acme, "max@acme.test", Role.VIEWER, all_scopes)
     add_member(engine, globex, "max@acme.test", Role.ADMIN, all_scopes)
     # The recording the factory's rows point at: a tiny valid WAV.
-    path = settings.recordings_dir / "calls" / "sample.wav"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(bytes(range(256)) * 40)
+    write_sample_wav(settings.recordings_dir / "calls" / "sample.wav")
     return World(acme, globex, analyst, viewer, multi)

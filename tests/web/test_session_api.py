@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import wave
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +13,7 @@ from starlette.requests import Request
 from parley.auth.principal import principal_from_token
 from parley.config import Settings
 from parley.web.session import ORG_COOKIE, SESSION_COOKIE, session_principal
+from tests.factories import write_sample_wav
 from tests.web.conftest import ANALYST, MULTI, VIEWER, WebWorld, log_in
 
 LIST = "/core/conversations"
@@ -173,13 +173,7 @@ def test_the_export_follows_the_field_policy_of_the_session(client: TestClient, 
 def test_recordings_stream_to_an_analyst_session_with_range(
     client: TestClient, web_world: WebWorld, settings: Settings
 ) -> None:
-    path = settings.recordings_dir / "calls" / "sample.wav"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(b"\0\0" * 8000)
+    write_sample_wav(settings.recordings_dir / "calls" / "sample.wav", b"\0\0" * 8000)
     log_in(client, ANALYST)
     item = next(i for i in client.get(LIST, params={"limit": 100}).json()["data"] if i.get("recording_url"))
     response = client.get(item["recording_url"], headers={"Range": "bytes=0-99"})
