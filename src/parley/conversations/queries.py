@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -187,12 +187,6 @@ def _search_statement(
 def all_conversations(dialect: str, org_id: int, filters: ConversationFilters) -> Select[Any]:
     """Every matching row, newest first: for streaming through one server-side cursor."""
     return _listing(dialect, org_id, filters, None)
-
-
-def stream_rows(connection: Connection, statement: Select[Any], batch_size: int = 2000) -> Iterator[AnyRow]:
-    """Rows from one server-side cursor, ``batch_size`` at a time, in constant memory."""
-    result = connection.execution_options(stream_results=True, yield_per=batch_size).execute(statement)
-    yield from result
 
 
 def get_conversation(connection: Connection, org_id: int, conversation_id: int) -> AnyRow | None:
