@@ -3,7 +3,7 @@
 A data set is identified by its seed and size. A marker (table ``bench_dataset``) is written
 only after everything is in place, so an interrupted seed is detected and started again.
 SQLite data sets live in their own file under ``benchmarks/data/``; PostgreSQL ones in a
-dedicated database (``parley_bench``), dropped and recreated when the marker does not match.
+dedicated database per size and seed (``parley_bench_<rows>_<seed>``), dropped and recreated when the marker does not match.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ UNTIL = datetime(2026, 11, 1, tzinfo=UTC)  # fixed, so a seed always gives the s
 LONG_TRANSCRIPT_TURNS = 200
 FORMAT_VERSION = 1  # bump when the data set's shape changes, so old ones are rebuilt
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432"
-POSTGRES_DATABASE = "parley_bench"
+POSTGRES_DATABASE_PREFIX = "parley_bench"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +79,14 @@ def sqlite_url(data_dir: Path, spec: Spec) -> str:
     return f"sqlite:///{(data_dir / f'parley-{spec.rows}-{spec.seed}.db').resolve()}"
 
 
-def postgres_url(server_url: str) -> str:
-    return make_url(normalize_url(server_url)).set(database=POSTGRES_DATABASE).render_as_string(False)
+def postgres_database(spec: Spec) -> str:
+    """One database per size and seed, like the SQLite files, so a 10M set does not replace the 1M one."""
+    return f"{POSTGRES_DATABASE_PREFIX}_{spec.rows}_{spec.seed}"
+
+
+def postgres_url(server_url: str, spec: Spec) -> str:
+    database = postgres_database(spec)
+    return make_url(normalize_url(server_url)).set(database=database).render_as_string(False)
 
 
 def prepare(db: str, spec: Spec, data_dir: Path, postgres_server: str = DEFAULT_POSTGRES) -> Dataset:
@@ -90,8 +96,8 @@ def prepare(db: str, spec: Spec, data_dir: Path, postgres_server: str = DEFAULT_
     if db == "sqlite":
         url = sqlite_url(data_dir, spec)
     else:
-        url = postgres_url(postgres_server)
-        _ensure_postgres_database(postgres_server)
+        url = postgres_url(postgres_server, spec)
+        _ensure_postgres_database(postgres_server, postgres_database(spec))
     began = time.perf_counter()
     engine = build_engine(url)
     try:
@@ -106,7 +112,7 @@ def prepare(db: str, spec: Spec, data_dir: Path, postgres_server: str = DEFAULT_
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
-        _recreate_postgres_database(postgres_server)
+        _recreate_postgres_database(postgres_server, postgres_database(spec))
     engine = build_engine(url)
     try:
         upgrade(engine)
@@ -224,25 +230,25 @@ def _admin_engine(server_url: str) -> Engine:
     return create_engine(url, isolation_level="AUTOCOMMIT")
 
 
-def _ensure_postgres_database(server_url: str) -> None:
+def _ensure_postgres_database(server_url: str, name: str) -> None:
     admin = _admin_engine(server_url)
     try:
         with admin.connect() as connection:
             found = connection.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": POSTGRES_DATABASE}
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
             ).scalar()
             if not found:
-                connection.exec_driver_sql(f"CREATE DATABASE {POSTGRES_DATABASE}")
+                connection.exec_driver_sql(f"CREATE DATABASE {name}")
     finally:
         admin.dispose()
 
 
-def _recreate_postgres_database(server_url: str) -> None:
+def _recreate_postgres_database(server_url: str, name: str) -> None:
     admin = _admin_engine(server_url)
     try:
         with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
-            connection.exec_driver_sql(f"CREATE DATABASE {POSTGRES_DATABASE}")
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
     finally:
         admin.dispose()
 

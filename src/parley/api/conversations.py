@@ -131,12 +131,11 @@ async def get_recording(
     parsed = parse_conversation_id(conversation_id)
 
     def find(connection: Connection, principal: Principal) -> Any:
-        row = queries.get_conversation(connection, principal.org_id, parsed) if parsed else None
-        if row is None:
+        detail = queries.get_conversation(connection, principal.org_id, parsed) if parsed else None
+        if detail is None:
             return None
-        return next(
-            (r for r in queries.recordings(connection, principal.org_id, row.id) if r.seq == seq), None
-        )
+        found = queries.recordings(connection, principal.org_id, detail.conversation.id)
+        return next((r for r in found if r.seq == seq), None)
 
     recording = await reading.run(find)
     if recording is None:

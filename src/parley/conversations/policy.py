@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from parley.auth.principal import Principal
+from parley.conversations.queries import ConversationRow, DetailRow
 from parley.conversations.search import Snippet
 from parley.db import AnyRow
 
@@ -63,7 +64,7 @@ def rfc3339(moment: datetime | None) -> str | None:
 
 
 def present(
-    row: AnyRow,
+    row: ConversationRow,
     principal: Principal,
     links: Links,
     *,
@@ -112,7 +113,7 @@ def present(
 
 
 def present_detail(
-    row: AnyRow,
+    detail: DetailRow,
     principal: Principal,
     links: Links,
     *,
@@ -120,9 +121,10 @@ def present_detail(
     turns: Sequence[AnyRow],
     recordings: Sequence[AnyRow],
 ) -> dict[str, Any]:
+    row = detail.conversation
     item = present(row, principal, links, participants=participants)
-    item["started_at"] = rfc3339(row.started_at)
-    item["ended_at"] = rfc3339(row.ended_at)
+    item["started_at"] = rfc3339(detail.started_at)
+    item["ended_at"] = rfc3339(detail.ended_at)
     if principal.sensitive:
         item["participants"] = [{"address": p.address, "role": p.role} for p in participants]
         item["transcript"] = [

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, Integer, Select, TextClause, and_, bindparam, select, tuple_
 from sqlalchemy.ext.compiler import compiles
@@ -41,6 +42,35 @@ LIST_COLUMNS = (
     c.c.participant_count,
 )
 DETAIL_COLUMNS = (*LIST_COLUMNS, c.c.started_at, c.c.ended_at)
+
+
+class ConversationRow(NamedTuple):
+    """A row of LIST_COLUMNS, in their order. Reading a field of SQLAlchemy's Row by name took
+    about 1 µs (a 50-row page reads 750 of them); a named tuple's field costs a few ns."""
+
+    id: int
+    created_at: datetime
+    channel: str
+    direction: str
+    status: str
+    agent_id: int | None
+    agent_version: int | None
+    agent_name: str | None
+    user_id: str | None
+    caller_name: str | None
+    agent_number: str | None
+    summary: str | None
+    duration_seconds: int | None
+    has_recording: bool
+    participant_count: int
+
+
+class DetailRow(NamedTuple):
+    """A row of DETAIL_COLUMNS: the list's fields and when the conversation started and ended."""
+
+    conversation: ConversationRow
+    started_at: datetime | None
+    ended_at: datetime | None
 
 
 def filter_conditions(dialect: str, org_id: int, filters: ConversationFilters) -> list[ColumnElement[bool]]:
@@ -93,7 +123,7 @@ def _listing(dialect: str, org_id: int, filters: ConversationFilters, after: Pos
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    rows: list[AnyRow]
+    rows: list[ConversationRow]
     next_position: Position | None
 
 
@@ -123,7 +153,7 @@ def list_conversations(
         params: dict[str, Any] = {"page_size": limit + 1}
         if after is not None:
             params.update(after_created_at=after.created_at, after_id=after.id)
-        rows = list(connection.execute(statement, params))
+        rows = [ConversationRow._make(row) for row in connection.execute(statement, params)]
     if len(rows) <= limit:
         return Page(rows, None)
     rows = rows[:limit]
@@ -148,7 +178,7 @@ def _compile_left_first_join(element: _LeftFirstJoin, compiler: SQLCompiler, **k
 
 def _search_page(
     connection: Connection, org_id: int, filters: ConversationFilters, after: Position | None, size: int
-) -> list[AnyRow]:
+) -> list[ConversationRow]:
     """A page of search results, read from the search index newest first.
 
     Conversation ids grow with time, so the search tables, keyed by conversation id, list
@@ -159,11 +189,11 @@ def _search_page(
     dialect = connection.dialect.name
     terms = SearchTerms.parse(filters.q or "")
     conditions = filter_conditions(dialect, org_id, replace(filters, q=None))
-    found: dict[int, AnyRow] = {}
+    found: dict[int, ConversationRow] = {}
     for source in text_sources(dialect, terms):
         statement = _search_statement(source, org_id, conditions, after).limit(size)
         for row in connection.execute(statement):
-            found[row.id] = row
+            found[row.id] = ConversationRow._make(row)
     return [found[key] for key in sorted(found, reverse=True)[:size]]
 
 
@@ -189,7 +219,7 @@ def all_conversations(dialect: str, org_id: int, filters: ConversationFilters) -
     return _listing(dialect, org_id, filters, None)
 
 
-def get_conversation(connection: Connection, org_id: int, conversation_id: int) -> AnyRow | None:
+def get_conversation(connection: Connection, org_id: int, conversation_id: int) -> DetailRow | None:
     """One conversation of this org; None for a missing id, a foreign one or a pending web session."""
     statement = (
         select(*DETAIL_COLUMNS)
@@ -200,7 +230,11 @@ def get_conversation(connection: Connection, org_id: int, conversation_id: int) 
             c.c.status.not_in([s.value for s in HIDDEN_STATUSES]),
         )
     )
-    return connection.execute(statement).first()
+    row = connection.execute(statement).first()
+    if row is None:
+        return None
+    *listed, started_at, ended_at = row
+    return DetailRow(ConversationRow._make(listed), started_at, ended_at)
 
 
 _p = tables.participants

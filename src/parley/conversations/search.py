@@ -190,11 +190,15 @@ def word_snippets(
             f"snippet(conversation_text, {n}, '{HIT_START}', '{HIT_END}', '…', 12)" for n in range(3)
         )
         fts = " ".join(f'"{w}"' for w in terms.words)
+        # FTS5 cannot use "rowid IN (…)" to narrow a MATCH: it read every match of a common word
+        # (4–15 ms at a million rows). A rowid range it can use; "+rowid IN" then only filters.
         statement = text(
             f"SELECT rowid, {columns} FROM conversation_text "
-            "WHERE conversation_text MATCH :fts AND rowid IN :ids"
+            "WHERE conversation_text MATCH :fts AND rowid BETWEEN :low AND :high AND +rowid IN :ids"
         ).bindparams(bindparam("ids", expanding=True))
-        rows = connection.execute(statement, {"fts": fts, "ids": list(ids)})
+        rows = connection.execute(
+            statement, {"fts": fts, "low": min(ids), "high": max(ids), "ids": list(ids)}
+        )
     else:
         options = f"StartSel={HIT_START}, StopSel={HIT_END}, MaxWords=18, MinWords=6, MaxFragments=1"
         headline = ", ".join(

@@ -66,7 +66,11 @@ def list_page(
 
 
 def _snippets(
-    connection: Connection, org_id: int, q: str, rows: list[Any], participants: dict[int, list[Any]]
+    connection: Connection,
+    org_id: int,
+    q: str,
+    rows: list[queries.ConversationRow],
+    participants: dict[int, list[Any]],
 ) -> dict[int, Snippet]:
     terms = SearchTerms.parse(q)
     found = word_snippets(connection, terms, [row.id for row in rows], org_id)
@@ -88,13 +92,16 @@ def conversation_detail(
     connection: Connection, principal: Principal, conversation_ref: str, links: Links
 ) -> dict[str, Any]:
     conversation_id = parse_conversation_id(conversation_ref)
-    row = queries.get_conversation(connection, principal.org_id, conversation_id) if conversation_id else None
-    if row is None:
+    detail = (
+        queries.get_conversation(connection, principal.org_id, conversation_id) if conversation_id else None
+    )
+    if detail is None:
         raise NotFound(f"There is no conversation {conversation_ref!r}.")
+    row = detail.conversation
     sensitive = principal.sensitive
     org = principal.org_id
     return present_detail(
-        row,
+        detail,
         principal,
         links,
         participants=queries.participants_by_conversation(connection, org, [row.id]).get(row.id, [])
