@@ -21,7 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=defaults.out, help="folder for the Markdown and JSON report")
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--data-dir", type=Path, default=defaults.data_dir, help="where SQLite data sets live")
-    p.add_argument("--postgres-url", default=defaults.postgres_url, help="server holding the parley_bench_<rows>_<seed> databases")
+    p.add_argument(
+        "--postgres-url",
+        default=defaults.postgres_url,
+        help="server holding the parley_bench_<rows>_<seed> databases",
+    )
     p.add_argument("--wrk-seconds", type=float, default=defaults.wrk_seconds)
     p.add_argument("--peer-csv-rows", type=int, default=defaults.peer_csv_rows)
     p.add_argument("--heavy-repeat", type=int, default=None, help="runs of whole exports and wrk (default 3)")

@@ -263,3 +263,55 @@ def test_cursor_survives_a_restart(client: TestClient, world: World, settings: A
     cursor = _second_cursor(client, headers)
     with TestClient(create_app(settings, engine)) as restarted:
         assert restarted.get(f"{LIST}?cursor={cursor}", headers=headers).status_code == 200
+
+
+def _search(client: TestClient, token: str, q: str) -> list[dict[str, Any]]:
+    response = client.get(f"{LIST}?q={q}", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    data: list[dict[str, Any]] = response.json()["data"]
+    return data
+
+
+def test_snippet_shows_words_around_a_hit_deep_in_a_transcript(
+    client: TestClient, world: World, engine: Any
+) -> None:
+    import random
+
+    from parley.ingest.records import Turn
+    from tests.factories import BASE_TIME, conversation, insert_all
+
+    filler = " ".join(f"word{n}" for n in range(60))
+    turns = (
+        Turn("agent", f"Hello. {filler}.", 0),
+        Turn("caller", "My gizmo was Overcharged twice, and again later", 4000),
+        Turn("agent", f"Sorry. {filler}.", 8000),
+    )
+    item = conversation(random.Random(7), BASE_TIME, None, summary="About a gadget.", turns=turns)
+    insert_all(engine, world.acme, [item])
+    [found] = _search(client, world.acme.tokens["sensitive"], "overcharge")
+    match = found["match"]
+    assert match["field"] == "transcript"
+    text = "".join(part["text"] for part in match["parts"])
+    hits = [part["text"] for part in match["parts"] if part["hit"]]
+    assert hits == ["Overcharged"]  # stemmed, in its own case
+    assert text.startswith("…") and text.endswith("…")  # cut on both sides of a long transcript
+    assert "gizmo was Overcharged twice" in text
+    assert len(text.split()) <= 14  # about a dozen words, not the whole transcript
+
+
+def test_snippet_prefers_the_summary_and_marks_every_hit_in_it(
+    client: TestClient, world: World, engine: Any
+) -> None:
+    import random
+
+    from tests.factories import BASE_TIME, conversation, insert_all
+
+    item = conversation(
+        random.Random(8), BASE_TIME, None, summary="Wombat food: the wombats wanted more wombat food."
+    )
+    insert_all(engine, world.acme, [item])
+    [found] = _search(client, world.acme.tokens["sensitive"], "wombat")
+    match = found["match"]
+    assert match["field"] == "summary"
+    assert "".join(part["text"] for part in match["parts"]) == item.summary  # short: shown whole
+    assert [part["text"] for part in match["parts"] if part["hit"]] == ["Wombat", "wombats", "wombat"]

@@ -186,26 +186,39 @@ def _search_page(
     after ``size`` rows that pass the other filters, however common the word. (Filtering the
     list by ``id IN (all matches)`` first collected every match: 300 ms for a common word over
     a million rows, and a scan of the whole org for a word matching nothing.)"""
-    dialect = connection.dialect.name
-    terms = SearchTerms.parse(filters.q or "")
-    conditions = filter_conditions(dialect, org_id, replace(filters, q=None))
+    params: dict[str, Any] = {"page_size": size}
+    if after is not None:
+        params["after_id"] = after.id
     found: dict[int, ConversationRow] = {}
-    for source in text_sources(dialect, terms):
-        statement = _search_statement(source, org_id, conditions, after).limit(size)
-        for row in connection.execute(statement):
+    for statement in _search_statements(connection.dialect.name, org_id, filters, after is not None):
+        for row in connection.execute(statement, params):
             found[row.id] = ConversationRow._make(row)
     return [found[key] for key in sorted(found, reverse=True)[:size]]
 
 
+@lru_cache(maxsize=1024)
+def _search_statements(
+    dialect: str, org_id: int, filters: ConversationFilters, keyset: bool
+) -> tuple[Select[Any], ...]:
+    """One statement per search table, built once per org and filter set (as ``_page_statement``):
+    building two of them cost more than running them."""
+    terms = SearchTerms.parse(filters.q or "")
+    conditions = filter_conditions(dialect, org_id, replace(filters, q=None))
+    return tuple(
+        _search_statement(source, org_id, conditions, keyset).limit(_PAGE_SIZE)
+        for source in text_sources(dialect, terms)
+    )
+
+
 def _search_statement(
-    source: TextSource, org_id: int, conditions: list[ColumnElement[bool]], after: Position | None
+    source: TextSource, org_id: int, conditions: list[ColumnElement[bool]], keyset: bool
 ) -> Select[Any]:
     joined = _LeftFirstJoin(source.table, c, and_(c.c.org_id == org_id, c.c.id == source.key))
     where: list[ColumnElement[bool] | TextClause] = [source.matches, *conditions]
     if source.org is not None:
         where.append(source.org == org_id)
-    if after is not None:
-        where.append(source.key < after.id)  # ids order like (created_at, id): see ids.py
+    if keyset:
+        where.append(source.key < _AFTER_ID)  # ids order like (created_at, id): see ids.py
     return (
         select(*LIST_COLUMNS)
         .select_from(joined.outerjoin(a, and_(a.c.org_id == c.c.org_id, a.c.id == c.c.agent_id)))
