@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wrk-seconds", type=float, default=defaults.wrk_seconds)
     p.add_argument("--peer-csv-rows", type=int, default=defaults.peer_csv_rows)
     p.add_argument("--heavy-repeat", type=int, default=None, help="runs of whole exports and wrk (default 3)")
+    p.add_argument(
+        "--workers", type=int, default=defaults.workers, help="server processes (parley serve --workers)"
+    )
     p.add_argument("--no-peer", dest="peer", action="store_false", help="skip Datasette")
     p.add_argument("--no-wrk", dest="wrk", action="store_false", help="skip the wrk concurrency runs")
     args = parser.parse_args(argv)
@@ -45,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         peer=args.peer,
         wrk=args.wrk,
         heavy=args.heavy_repeat,
+        workers=args.workers,
     )
     # A plain SIGTERM would skip the finally blocks and leave the servers running.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -112,6 +112,7 @@ def markdown(results: list[Result], context: dict[str, Any]) -> str:
         f"# Parley benchmarks — {context['db']}, {context['rows']:,} conversations",
         "",
         f"Run {context['started']} · repeat {context['repeat']} · "
+        f"{context.get('workers', 1)} server worker(s) · "
         f"machine: {context['machine']['nproc']} cores, {context['machine']['memory']}, "
         f"{context['machine']['cpu']} · {context.get('database_version', '')}",
         "",

@@ -43,6 +43,7 @@ class Options:
     peer: bool = True
     wrk: bool = True
     heavy: int | None = None
+    workers: int = 1
 
     @property
     def heavy_repeat(self) -> int:
@@ -489,7 +490,7 @@ def run(options: Options) -> tuple[Path, Path]:
         with ExitStack() as stack:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="parley-bench-")))
             server = stack.enter_context(
-                servers.parley(dataset.url, dataset.recordings_dir, folder / "parley.log")
+                servers.parley(dataset.url, dataset.recordings_dir, folder / "parley.log", options.workers)
             )
             client = Client(server.port, {"Authorization": f"Bearer {token}"})
             stack.callback(client.close)
@@ -517,6 +518,7 @@ def run(options: Options) -> tuple[Path, Path]:
             "repeat": options.repeat,
             "heavy_repeat": options.heavy_repeat,
             "wrk_seconds": options.wrk_seconds,
+            "workers": options.workers,
             "started": started.strftime("%Y-%m-%d %H:%M UTC"),
             "machine": machine(),
             "database_version": _database_version(engine),

@@ -32,19 +32,33 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
-    def memory(self) -> dict[str, int]:
-        """Resident set now and its high-water mark, in bytes (Linux /proc)."""
-        found: dict[str, int] = {}
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[key] = int(value.split()[0]) * 1024
+    def processes(self) -> list[int]:
+        """The server and its worker processes (``parley serve --workers N`` forks N of them)."""
+        found = [self.pid]
+        for pid in found:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                children = (task / "children").read_text().split()
+                found.extend(int(child) for child in children)
         return found
+
+    def memory(self) -> dict[str, int]:
+        """Resident set now and its high-water mark, in bytes (Linux /proc), of the process that
+        peaked highest: the one serving requests (the only one, or the worker that served)."""
+        readings = []
+        for pid in self.processes():
+            found: dict[str, int] = {}
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    found[key] = int(value.split()[0]) * 1024
+            readings.append(found)
+        return max(readings, key=lambda found: found.get("VmHWM", 0))
 
     def reset_peak_memory(self) -> bool:
         """Start a new high-water mark (``echo 5 > clear_refs``); False when the kernel refuses."""
         try:
-            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+            for pid in self.processes():
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
         except OSError:
             return False
         return True
@@ -96,7 +110,7 @@ def parley_command() -> list[str]:
 
 
 @contextmanager
-def parley(database_url: str, recordings_dir: Path, log: Path) -> Iterator[Server]:
+def parley(database_url: str, recordings_dir: Path, log: Path, workers: int = 1) -> Iterator[Server]:
     """``parley serve`` as a user would start it, configured through PARLEY_* variables."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")},
@@ -104,6 +118,7 @@ def parley(database_url: str, recordings_dir: Path, log: Path) -> Iterator[Serve
         "PARLEY_RECORDINGS_DIR": str(recordings_dir),
     }
     command = [*parley_command(), "serve", "--host", "127.0.0.1", "--port", str(free_port())]
+    command += ["--workers", str(workers)]
     with _running(command, env, log, "/healthz") as server:
         yield server
 

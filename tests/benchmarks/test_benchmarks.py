@@ -29,6 +29,7 @@ def test_a_tiny_run_reports_every_scenario(tmp_path: Path) -> None:
         data_dir=tmp_path / "data",
         wrk_seconds=1,
         peer_csv_rows=500,
+        workers=2,  # as the published runs: the memory and wrk figures come from the workers
     )
     markdown, data = run(options)
 
@@ -36,6 +37,7 @@ def test_a_tiny_run_reports_every_scenario(tmp_path: Path) -> None:
     report = json.loads(data.read_text())
     keys = [result["key"] for result in report["results"]]
     assert keys == [key for key, _ in SCENARIOS]
+    assert report["context"]["workers"] == 2
     table = markdown.read_text()
     for _key, label in SCENARIOS:
         assert f"| {label} |" in table
