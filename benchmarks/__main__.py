@@ -1,20 +1,18 @@
-"""``python -m benchmarks run [--rows N] [--db sqlite|postgres] [--repeat K] [--out DIR]``."""
+"""``python -m benchmarks run [--rows N] [--db sqlite|postgres] [--repeat K] [--out DIR]`` and
+``python -m benchmarks scale --db postgres [--rows N] --large-rows M``."""
 
 from __future__ import annotations
 
 import argparse
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.runner import Options, run
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    p = commands.add_parser("run", help="seed (or reuse) a data set, run every scenario, write the report")
-    defaults = Options()
+def _common(p: argparse.ArgumentParser, defaults: Options) -> None:
     p.add_argument("--rows", type=int, default=defaults.rows, help="conversations in the big org")
     p.add_argument("--db", choices=("sqlite", "postgres"), default=defaults.db)
     p.add_argument("--repeat", type=int, default=defaults.repeat, help="timed runs per request scenario")
@@ -26,14 +24,25 @@ def main(argv: list[str] | None = None) -> int:
         default=defaults.postgres_url,
         help="server holding the parley_bench_<rows>_<seed> databases",
     )
-    p.add_argument("--wrk-seconds", type=float, default=defaults.wrk_seconds)
-    p.add_argument("--peer-csv-rows", type=int, default=defaults.peer_csv_rows)
-    p.add_argument("--heavy-repeat", type=int, default=None, help="runs of whole exports and wrk (default 3)")
     p.add_argument(
         "--workers", type=int, default=defaults.workers, help="server processes (parley serve --workers)"
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    defaults = Options()
+    p = commands.add_parser("run", help="seed (or reuse) a data set, run every scenario, write the report")
+    _common(p, defaults)
+    p.add_argument("--wrk-seconds", type=float, default=defaults.wrk_seconds)
+    p.add_argument("--peer-csv-rows", type=int, default=defaults.peer_csv_rows)
+    p.add_argument("--heavy-repeat", type=int, default=None, help="runs of whole exports and wrk (default 3)")
     p.add_argument("--no-peer", dest="peer", action="store_false", help="skip Datasette")
     p.add_argument("--no-wrk", dest="wrk", action="store_false", help="skip the wrk concurrency runs")
+    s = commands.add_parser("scale", help="list latency on two data set sizes, alternating, as a ratio")
+    _common(s, defaults)
+    s.add_argument("--large-rows", type=int, default=10_000_000, help="conversations in the large set")
     args = parser.parse_args(argv)
     options = Options(
         rows=args.rows,
@@ -43,16 +52,25 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         data_dir=args.data_dir,
         postgres_url=args.postgres_url,
-        wrk_seconds=args.wrk_seconds,
-        peer_csv_rows=args.peer_csv_rows,
-        peer=args.peer,
-        wrk=args.wrk,
-        heavy=args.heavy_repeat,
         workers=args.workers,
     )
+    if args.command == "run":
+        options = replace(
+            options,
+            wrk_seconds=args.wrk_seconds,
+            peer_csv_rows=args.peer_csv_rows,
+            peer=args.peer,
+            wrk=args.wrk,
+            heavy=args.heavy_repeat,
+        )
     # A plain SIGTERM would skip the finally blocks and leave the servers running.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    markdown, data = run(options)
+    if args.command == "scale":
+        from benchmarks.scale import run_scale
+
+        markdown, data = run_scale(options, args.large_rows)
+    else:
+        markdown, data = run(options)
     print(markdown.read_text())
     print(f"wrote {markdown} and {data}")
     return 0

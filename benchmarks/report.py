@@ -43,7 +43,18 @@ SCENARIOS: tuple[tuple[str, str], ...] = (
     ("peer.csv_stream", "Datasette: CSV stream (_stream=on)"),
     ("peer.csv_stream_max", "Datasette: CSV stream, _size=max"),
 )
-LABELS = dict(SCENARIOS)
+# The scale run (python -m benchmarks scale): the list scenarios at two sizes.
+SCALE_SCENARIOS: tuple[tuple[str, str], ...] = (
+    ("scale.first_page", "First page"),
+    ("scale.deep_page", "Page 100,000 rows deep"),
+    ("scale.agent_status_channel_30d", "Filter: agent + status + channel + 30 days"),
+    ("scale.duration_range", "Filter: duration range"),
+    ("scale.user_id", "Filter: caller id"),
+    ("scale.common_word", "q: common word"),
+    ("scale.rare_word", "q: rare word"),
+    ("scale.no_match", "q: word matching nothing"),
+)
+LABELS = dict(SCENARIOS) | dict(SCALE_SCENARIOS)
 
 
 @dataclass(slots=True)
@@ -109,7 +120,8 @@ def machine() -> dict[str, Any]:
 
 def markdown(results: list[Result], context: dict[str, Any]) -> str:
     lines = [
-        f"# Parley benchmarks — {context['db']}, {context['rows']:,} conversations",
+        f"# Parley benchmarks — {context['db']}, {context['rows']:,} conversations"
+        + (f" against {context['compared_rows']:,}" if "compared_rows" in context else ""),
         "",
         f"Run {context['started']} · repeat {context['repeat']} · "
         f"{context.get('workers', 1)} server worker(s) · "
@@ -138,12 +150,13 @@ def markdown(results: list[Result], context: dict[str, Any]) -> str:
 def write(results: list[Result], context: dict[str, Any], out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    stem = f"{context['db']}-{context['rows']}-{stamp}"
+    kind = f"{context['kind']}-" if "kind" in context else ""
+    stem = f"{kind}{context['db']}-{context['rows']}-{stamp}"
     md_path, json_path = out / f"{stem}.md", out / f"{stem}.json"
     md_path.write_text(markdown(results, context))
     payload = {"context": context, "results": [{**asdict(r), "label": r.label} for r in results]}
     json_path.write_text(json.dumps(payload, indent=2, default=str))
     # Stable names for the latest run of each database, handy for the README.
-    (out / f"latest-{context['db']}.md").write_text(md_path.read_text())
-    (out / f"latest-{context['db']}.json").write_text(json_path.read_text())
+    (out / f"latest-{kind}{context['db']}.md").write_text(md_path.read_text())
+    (out / f"latest-{kind}{context['db']}.json").write_text(json_path.read_text())
     return md_path, json_path

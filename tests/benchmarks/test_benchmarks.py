@@ -63,3 +63,17 @@ def test_a_matching_data_set_is_reused(tmp_path: Path) -> None:
     other = prepare("sqlite", Spec(rows=200, seed=4), tmp_path)
     assert not first.reused and second.reused and not other.reused
     assert second.long_conversation_id == first.long_conversation_id
+
+
+def test_a_tiny_scale_run_compares_every_list_scenario(tmp_path: Path) -> None:
+    from benchmarks.report import SCALE_SCENARIOS
+    from benchmarks.scale import run_scale
+
+    options = Options(rows=300, db="sqlite", repeat=1, out=tmp_path / "results", data_dir=tmp_path / "data")
+    markdown, data = run_scale(options, large_rows=600)
+
+    report = json.loads(data.read_text())
+    assert [r["key"] for r in report["results"]] == [key for key, _ in SCALE_SCENARIOS]
+    assert all(r["ratio"] > 0 and r["verdict"] in (MET, MISSED) for r in report["results"])
+    assert "against 300" in markdown.read_text()
+    assert (tmp_path / "results" / "latest-scale-sqlite.md").exists()
