@@ -62,7 +62,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache per connection
+    # 16 MiB of page cache per connection: a list page touches a few dozen pages, and the
+    # operating system caches the file for every connection at once. At 64 MiB, a pool of
+    # connections could hold most of a gigabyte of copies.
+    cursor.execute("PRAGMA cache_size=-16384")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
