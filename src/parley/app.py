@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from parley import __version__
 from parley.api import conversations, health
 from parley.api.problems import install_problem_handlers
+from parley.auth.principal import TokenUse
 from parley.config import Settings
 from parley.db.engine import build_engine
 from parley.db.instance import instance_secret
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.secret_key = settings.secret_key or instance_secret(engine)
+    app.state.token_use = TokenUse(engine)
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(conversations.router)

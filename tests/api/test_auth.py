@@ -123,3 +123,23 @@ def test_sensitive_filters_need_read_sensitive(client: TestClient, world: World,
     response = client.get(f"{LIST}?{param}", headers=bearer(world.acme.tokens["read"]))
     assert response.status_code == 403
     assert "conversations:read_sensitive" in response.json()["detail"]
+
+
+def test_a_token_records_when_it_was_last_used(client: TestClient, world: World, engine: Engine) -> None:
+    secret = world.acme.tokens["read"]
+    t = tables.api_tokens
+
+    def last_used() -> datetime | None:
+        with engine.connect() as conn:
+            value: datetime | None = conn.execute(
+                t.select().with_only_columns(t.c.last_used_at).where(t.c.token_hash == hash_secret(secret))
+            ).scalar_one()
+            return value
+
+    assert last_used() is None
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    assert client.get(LIST, headers=bearer(secret)).status_code == 200
+    first = last_used()
+    assert first is not None and first >= before
+    assert client.get(LIST, headers=bearer(secret)).status_code == 200
+    assert last_used() == first  # written at most once a minute, not on every request

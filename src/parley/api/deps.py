@@ -49,7 +49,7 @@ def resolve_principal(
             principal: Principal | None = resolver(request, connection, org_ref)
             if principal is not None:
                 return principal
-    return principal_from_token(connection, parse_bearer(authorization), org_ref)
+    return principal_from_token(connection, parse_bearer(authorization), org_ref, request.app.state.token_use)
 
 
 def get_principal(

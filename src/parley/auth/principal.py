@@ -79,8 +79,11 @@ def parse_bearer(authorization: str | None) -> str:
     return credentials.strip()
 
 
-def principal_from_token(connection: Connection, secret: str, org_ref: str | None) -> Principal:
-    """Resolve a token secret (and, for a PAT, the org header) into a Principal or raise."""
+def principal_from_token(
+    connection: Connection, secret: str, org_ref: str | None, token_use: TokenUse | None = None
+) -> Principal:
+    """Resolve a token secret (and, for a PAT, the org header) into a Principal or raise.
+    ``token_use`` records when the token was last used (None: not recorded)."""
     kind = kind_of(secret)
     if kind is None:
         raise Unauthorized("The token is malformed: Parley tokens start with 'pat_' or 'ak_'.")
@@ -92,8 +95,9 @@ def principal_from_token(connection: Connection, secret: str, org_ref: str | Non
         raise Unauthorized("The token has been revoked.")
     if row.expires_at is not None and row.expires_at <= moment:
         raise Unauthorized("The token has expired.")
-    if row.last_used_at is None or moment - row.last_used_at > _LAST_USED_GRANULARITY:
-        _last_use.record(connection.engine, row.id, moment)
+    stale = row.last_used_at is None or moment - row.last_used_at > _LAST_USED_GRANULARITY
+    if token_use is not None and stale:
+        token_use.record(row.id, moment)
     token_scopes = parse_scopes(row.scopes)
 
     if kind is TokenKind.API_KEY:
@@ -136,9 +140,9 @@ def principal_for_member(
     return Principal(org.id, org.slug, scopes, user_id=user_id, token_kind=token_kind)
 
 
-class _LastUse:
+class TokenUse:
     """Records a token's ``last_used_at`` in a short transaction of its own, at most once a minute
-    per token and process.
+    per token and process. One per app (``app.state.token_use``).
 
     Written inside the request's transaction, it made reads into write transactions: under
     concurrent requests they queued behind SQLite's single writer (for up to the busy timeout)
@@ -146,21 +150,21 @@ class _LastUse:
     bookkeeping, so a failed write is logged and dropped; the next use a minute later retries.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._lock = threading.Lock()
-        self._attempted: dict[tuple[int, int], float] = {}  # (engine, token) -> monotonic time
+        self._attempted: dict[int, float] = {}  # token id -> monotonic time
 
-    def record(self, engine: Engine, token_id: int, moment: datetime) -> None:
-        key = (id(engine), token_id)
+    def record(self, token_id: int, moment: datetime) -> None:
         now_monotonic = time.monotonic()
         with self._lock:
-            last = self._attempted.get(key)
+            last = self._attempted.get(token_id)
             if last is not None and now_monotonic - last < _LAST_USED_GRANULARITY.total_seconds():
                 return
-            self._attempted[key] = now_monotonic
+            self._attempted[token_id] = now_monotonic
         t = tables.api_tokens
         try:
-            with engine.begin() as connection:
+            with self._engine.begin() as connection:
                 connection.execute(
                     update(t)
                     .where(t.c.id == token_id, or_(t.c.last_used_at.is_(None), t.c.last_used_at < moment))
@@ -168,6 +172,3 @@ class _LastUse:
                 )
         except SQLAlchemyError as exc:
             _log.warning("could not record the use of token %s: %s", token_id, exc)
-
-
-_last_use = _LastUse()
