@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -27,6 +28,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Blocking work (every query) runs on anyio's thread pool, 40 threads by default: at 16
+        # concurrent requests they took turns on the interpreter lock, and one process served
+        # half as many requests a second as with one client (218 against 468 on SQLite).
+        threads = settings.threads or (2 if engine.dialect.name == "sqlite" else 4)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
         if owns_engine:
             engine.dispose()

@@ -11,7 +11,6 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 
 from parley.api.conversation_params import FILTER_PARAMS, filters_from_query, reject_unknown_params
 from parley.api.deps import LinksDep, ReadingDep, SecretKeyDep, SettingsDep
@@ -92,7 +91,6 @@ async def export_conversations(
     principal = reading.principal
     require_filters_allowed(principal, filters)
     zone = parse_zone(tz)
-    await run_in_threadpool(reading.finish)  # the stream reads on a connection of its own
     filename = f"parley-{principal.org_slug}-conversations-{datetime.now(UTC):%Y-%m-%d}.csv"
     return StreamingResponse(
         stream_csv(request.app.state.engine, principal, filters, links, zone),

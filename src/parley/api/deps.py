@@ -3,12 +3,13 @@
 FastAPI runs every plain ``def`` dependency in the thread pool, one hop each. Dependencies that
 only read the request are ``async def`` so they run on the event loop at no cost; the ones that
 touch the database run in the pool. The conversation routes take ``ReadingDep``: one hop opens
-the request's connection and resolves the reader on it, and the handler's work runs in one more.
+a connection, resolves the reader and gives the connection back; the handler's work runs in one more,
+on a connection of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
@@ -72,53 +73,45 @@ async def get_reader(principal: PrincipalDep) -> Principal:
 ReaderDep = Annotated[Principal, Depends(get_reader)]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Reading:
-    """A reader's request: who they are and the connection (in a transaction) they were found on."""
+    """A reader's request: who they are, and where to read.
+
+    No connection is kept between thread-pool hops: each hop takes one from the pool and gives
+    it back. A connection held while waiting for a thread could deadlock a busy process, with
+    every thread waiting for a connection and every connection waiting for a thread."""
 
     principal: Principal
-    connection: Connection
+    engine: Engine
 
     async def run(self, work: Callable[[Connection, Principal], T]) -> T:
-        """Run ``work`` in the thread pool, then commit and hand the connection back, in one hop."""
+        """Run ``work`` on a connection of its own in the thread pool, in one hop."""
         return await run_in_threadpool(self._run, work)
 
     def _run(self, work: Callable[[Connection, Principal], T]) -> T:
-        result = work(self.connection, self.principal)
-        self.finish()
-        return result
-
-    def finish(self) -> None:
-        if not self.connection.closed:
-            if self.connection.in_transaction():
-                self.connection.commit()
-            self.connection.close()
+        with open_read_connection(self.engine) as connection:
+            result = work(connection, self.principal)
+            connection.commit()
+            return result
 
 
-def _open_reading(
+def _authenticate(
     request: Request, engine: Engine, authorization: str | None, org_ref: str | None
-) -> Reading:
-    connection = open_read_connection(engine)
-    try:
+) -> Principal:
+    with open_read_connection(engine) as connection:
         principal = resolve_principal(request, connection, authorization, org_ref)
-        principal.require_read()
-    except BaseException:
-        connection.close()
-        raise
-    return Reading(principal, connection)
+        connection.commit()
+    principal.require_read()
+    return principal
 
 
 async def get_reading(
     request: Request, authorization: AuthorizationHeader = None, x_anyreach_org: OrgHeader = None
-) -> AsyncIterator[Reading]:
+) -> Reading:
     """Authenticate a reader before anything else about the request is looked at."""
     engine: Engine = request.app.state.engine
-    reading = await run_in_threadpool(_open_reading, request, engine, authorization, x_anyreach_org)
-    try:
-        yield reading
-    finally:
-        if not reading.connection.closed:  # the handler failed before finishing: roll back
-            await run_in_threadpool(reading.connection.close)
+    principal = await run_in_threadpool(_authenticate, request, engine, authorization, x_anyreach_org)
+    return Reading(principal, engine)
 
 
 ReadingDep = Annotated[Reading, Depends(get_reading)]
