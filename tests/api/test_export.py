@@ -6,18 +6,10 @@ import csv
 import io
 import random
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from parley.auth.principal import Principal
-from parley.auth.scopes import Scope
-from parley.conversations.enums import Channel
-from parley.conversations.export import stream_csv
-from parley.conversations.filters import ConversationFilters
-from parley.conversations.policy import Links
 from tests.api.conftest import World, bearer
 from tests.factories import BASE_TIME, conversation, insert_all
 
@@ -104,31 +96,3 @@ def test_export_is_scoped_to_the_org(client: TestClient, world: World) -> None:
     exported = rows(client.get(EXPORT, headers=bearer(world.globex.tokens["read"])).text)
     assert {r["Conversation ID"] for r in exported} <= {str(i) for i in world.globex.conversation_ids}
     assert len(exported) > 0
-
-
-@pytest.mark.parametrize("slice_rows", [1, 3, 7])
-@pytest.mark.parametrize(
-    "filters",
-    [
-        ConversationFilters(),
-        ConversationFilters(channels=(Channel.EMAIL, Channel.TELEPHONE)),
-        ConversationFilters(q="refund"),
-    ],
-    ids=["all", "two channels", "search"],
-)
-def test_export_in_slices_is_the_export_in_one_piece(
-    world: World, engine: Engine, slice_rows: int, filters: ConversationFilters
-) -> None:
-    """Big exports are formatted in slices, several at once; the file must not change: no row lost,
-    repeated or out of order at a slice boundary, including between rows sharing a timestamp."""
-    principal = Principal(
-        world.acme.id, world.acme.slug, frozenset({Scope.READ, Scope.READ_SENSITIVE}), token_kind=None
-    )
-    links = Links(base="http://testserver")
-
-    def export(rows_per_slice: int) -> bytes:
-        return b"".join(stream_csv(engine, principal, filters, links, ZoneInfo("UTC"), rows_per_slice))
-
-    whole = export(10_000)
-    assert len(rows(whole.decode())) > slice_rows  # really cut into several slices
-    assert export(slice_rows) == whole

@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections import deque
 from collections.abc import Generator, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,13 +34,11 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    tuple_,
 )
 from sqlalchemy import literal_column as sql_literal
 
 from parley.auth.principal import Principal
 from parley.conversations import queries
-from parley.conversations.cursor import Position
 from parley.conversations.enums import CHANNEL_LABELS, DIRECTION_LABELS, Status, status_label
 from parley.conversations.filters import ConversationFilters
 from parley.conversations.policy import Links
@@ -54,9 +49,6 @@ _CSV_SPECIAL = (",", '"', "\r", "\n")  # what makes csv.writer quote a field (QU
 _LINE_END = "\r\n"
 _CHUNK_BYTES = 64 * 1024
 _BATCH_ROWS = 2000
-SLICE_ROWS = 10_000  # about 3 MB of CSV
-_EXPORT_THREADS = 2
-_SLICES_AHEAD = 3
 _EXPORT_CACHE_KIB = 2048
 # Zone offsets are read at this step, then each change is narrowed down to the second.
 _ZONE_PROBE = timedelta(hours=6)
@@ -324,22 +316,16 @@ class _Export:
     filters: ConversationFilters
     links: Links
     zone: ZoneInfo
-    slice_rows: int
 
 
 def stream_csv(
-    engine: Engine,
-    principal: Principal,
-    filters: ConversationFilters,
-    links: Links,
-    zone: ZoneInfo,
-    slice_rows: int = SLICE_ROWS,
+    engine: Engine, principal: Principal, filters: ConversationFilters, links: Links, zone: ZoneInfo
 ) -> Iterator[bytes]:
     """The CSV in chunks of 64 KiB or more, read from one streaming database cursor.
 
     The statement is built here, eagerly, so a bad filter fails before the response starts."""
     queries.all_conversations(engine.dialect.name, principal.org_id, filters)
-    return _read_ahead(_write_csv(_Export(engine, principal, filters, links, zone, slice_rows)))
+    return _read_ahead(_write_csv(_Export(engine, principal, filters, links, zone)))
 
 
 _DONE = object()
@@ -403,71 +389,10 @@ def _write_csv(export: _Export) -> Generator[bytes, None, None]:
         )
         dialect = connection.dialect.name
         statement = export_statement(dialect, export.principal, export.filters, export.links, spans)
-        keys = queries.all_conversations(dialect, export.principal.org_id, export.filters).with_only_columns(
-            c.c.created_at, c.c.id
-        )
-        bounds = _slice_bounds(connection, keys, export.slice_rows)
-        slices = (_slice(statement, newer, older) for newer, older in bounds)
-        yield from _formatted_in_parallel(export.engine, slices)
-
-
-def _slice_bounds(
-    connection: Connection, keys: Select[Any], size: int
-) -> Iterator[tuple[Position | None, Position | None]]:
-    """The export cut into slices of ``size`` rows, newest first: (newer, older) where a slice
-    holds the rows before ``newer`` (None: from the newest) down to and including ``older``
-    (None: to the oldest). Finding a bound reads only keys, a tenth of the cost of formatting."""
-    newer: Position | None = None
-    while True:
-        page = keys if newer is None else keys.where(_key() < tuple_(newer.created_at, newer.id))
-        last = connection.execute(page.offset(size - 1).limit(1)).first()
-        if last is None:
-            yield newer, None
-            return
-        older = Position(last.created_at, last.id)
-        yield newer, older
-        newer = older
-
-
-def _key() -> ColumnElement[Any]:
-    return tuple_(c.c.created_at, c.c.id)
-
-
-def _slice(statement: Select[Any], newer: Position | None, older: Position | None) -> Select[Any]:
-    if newer is not None:
-        statement = statement.where(_key() < tuple_(newer.created_at, newer.id))
-    if older is not None:
-        statement = statement.where(_key() >= tuple_(older.created_at, older.id))
-    return statement
-
-
-def _formatted_in_parallel(engine: Engine, slices: Iterator[Select[Any]]) -> Iterator[bytes]:
-    """Each slice formatted by the database on a connection of its own, _EXPORT_THREADS at a time,
-    and sent in order. The database does the formatting and releases the GIL while it does, so
-    two threads format nearly twice as many rows a second. At most _SLICES_AHEAD finished or
-    running slices wait, a few MB; when the reader stops, the running ones finish and the rest
-    are dropped."""
-    pending: deque[Future[list[bytes]]] = deque()
-    with ThreadPoolExecutor(_EXPORT_THREADS, thread_name_prefix="parley-export-slice") as pool:
-        try:
-            for statement in islice(slices, _SLICES_AHEAD):
-                pending.append(pool.submit(_format_slice, engine, statement))
-            while pending:
-                chunks = pending.popleft().result()
-                following = next(slices, None)
-                if following is not None:
-                    pending.append(pool.submit(_format_slice, engine, following))
-                yield from chunks
-        finally:
-            for future in pending:
-                future.cancel()
-
-
-def _format_slice(engine: Engine, statement: Select[Any]) -> list[bytes]:
-    with engine.connect() as connection:
-        if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-            return list(_copy_csv(connection, statement))
-        return list(_line_csv(connection, statement, connection.dialect.name))
+        if dialect == "postgresql" and connection.dialect.driver == "psycopg":
+            yield from _copy_csv(connection, statement)
+        else:
+            yield from _line_csv(connection, statement, dialect)
 
 
 def _line_csv(connection: Connection, statement: Select[Any], dialect: str) -> Iterator[bytes]:
