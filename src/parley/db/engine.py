@@ -18,11 +18,18 @@ def normalize_url(url: str) -> str:
 
 def build_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
+    # Hand out the connection used last: its page cache (SQLite) and prepared statements
+    # (psycopg prepares a statement on its fifth use per connection) are warm. Round-robin over
+    # the pool left PostgreSQL planning the list query afresh for the first requests on each
+    # connection: 5.3 ms for a first page that takes 2.7 ms once every connection had seen it.
     if url.startswith("sqlite"):
+        if make_url(url).database not in (None, "", ":memory:"):  # in-memory uses a one-connection pool
+            kwargs.setdefault("pool_use_lifo", True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
+    kwargs.setdefault("pool_use_lifo", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     # No pre-ping: it cost a round trip on every checkout, a fifth of a list request. A connection
