@@ -315,3 +315,27 @@ def test_snippet_prefers_the_summary_and_marks_every_hit_in_it(
     assert match["field"] == "summary"
     assert "".join(part["text"] for part in match["parts"]) == item.summary  # short: shown whole
     assert [part["text"] for part in match["parts"] if part["hit"]] == ["Wombat", "wombats", "wombat"]
+
+
+def test_postgres_walks_for_common_words_and_asks_the_index_for_rare_ones(
+    client: TestClient, world: World, engine: Any
+) -> None:
+    """On PostgreSQL a search walks the newest rows when its words are common and reads the GIN
+    index first when they are rare; both ways must give the same pages."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the choice exists on PostgreSQL only")
+    from parley.conversations import queries
+    from parley.conversations.search import SearchTerms
+
+    token = world.acme.tokens["sensitive"]
+    before = walk(client, bearer(token), "q=refund", limit=3)  # no statistics yet: the index way
+    with engine.begin() as connection:
+        assert not queries._common_words(connection, SearchTerms.parse("refund"))
+        connection.exec_driver_sql("ANALYZE conversation_text")
+        assert queries._common_words(connection, SearchTerms.parse("refund"))  # in every summary
+        assert not queries._common_words(connection, SearchTerms.parse("zebrafish"))
+    after = walk(client, bearer(token), "q=refund", limit=3)  # the walk
+    assert before and [i["id"] for i in after] == [i["id"] for i in before]
+    assert walk(client, bearer(token), "q=zebrafish") == []
+    everything = walk(client, bearer(token))
+    assert len(before) == len([i for i in everything if "refund" in (i["summary"] or "").lower()])
