@@ -59,7 +59,12 @@ def get_principal(
     authorization: AuthorizationHeader = None,
     x_anyreach_org: OrgHeader = None,
 ) -> Principal:
-    return resolve_principal(request, connection, authorization, x_anyreach_org)
+    """For routes that keep one connection for the request (the web pages). The token's use is
+    written here while that connection is held: a second connection for a moment, unlike the
+    API routes (``get_reading``), which write it after giving theirs back."""
+    principal = resolve_principal(request, connection, authorization, x_anyreach_org)
+    request.app.state.token_use.write()
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -101,6 +106,7 @@ def _authenticate(
     with open_read_connection(engine) as connection:
         principal = resolve_principal(request, connection, authorization, org_ref)
         connection.commit()
+    request.app.state.token_use.write()  # with the connection back in the pool
     principal.require_read()
     return principal
 

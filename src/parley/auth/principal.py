@@ -83,7 +83,8 @@ def principal_from_token(
     connection: Connection, secret: str, org_ref: str | None, token_use: TokenUse | None = None
 ) -> Principal:
     """Resolve a token secret (and, for a PAT, the org header) into a Principal or raise.
-    ``token_use`` records when the token was last used (None: not recorded)."""
+    ``token_use`` notes when the token was last used (None: not noted); the caller writes it
+    with ``token_use.write()`` once this connection is released."""
     kind = kind_of(secret)
     if kind is None:
         raise Unauthorized("The token is malformed: Parley tokens start with 'pat_' or 'ak_'.")
@@ -97,7 +98,7 @@ def principal_from_token(
         raise Unauthorized("The token has expired.")
     stale = row.last_used_at is None or moment - row.last_used_at > _LAST_USED_GRANULARITY
     if token_use is not None and stale:
-        token_use.record(row.id, moment)
+        token_use.note(row.id, moment)
     token_scopes = parse_scopes(row.scopes)
 
     if kind is TokenKind.API_KEY:
@@ -146,29 +147,41 @@ class TokenUse:
 
     Written inside the request's transaction, it made reads into write transactions: under
     concurrent requests they queued behind SQLite's single writer (for up to the busy timeout)
-    and, when their read snapshot was already stale, failed with "database is locked". It is
-    bookkeeping, so a failed write is logged and dropped; the next use a minute later retries.
+    and, when their read snapshot was already stale, failed with "database is locked". Written
+    while the request still held its connection, it needed a second one: with the pool exhausted,
+    each request waited on itself. So ``note`` only notes the use, and ``write`` (called once the
+    request's connection is back in the pool) writes it. It is bookkeeping: a failed write is
+    logged and dropped, and the next use a minute later retries.
     """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._lock = threading.Lock()
         self._attempted: dict[int, float] = {}  # token id -> monotonic time
+        self._pending: dict[int, datetime] = {}
 
-    def record(self, token_id: int, moment: datetime) -> None:
+    def note(self, token_id: int, moment: datetime) -> None:
         now_monotonic = time.monotonic()
         with self._lock:
             last = self._attempted.get(token_id)
             if last is not None and now_monotonic - last < _LAST_USED_GRANULARITY.total_seconds():
                 return
             self._attempted[token_id] = now_monotonic
+            self._pending[token_id] = moment
+
+    def write(self) -> None:
+        with self._lock:
+            if not self._pending:
+                return
+            pending, self._pending = self._pending, {}
         t = tables.api_tokens
-        try:
-            with self._engine.begin() as connection:
-                connection.execute(
-                    update(t)
-                    .where(t.c.id == token_id, or_(t.c.last_used_at.is_(None), t.c.last_used_at < moment))
-                    .values(last_used_at=moment)
-                )
-        except SQLAlchemyError as exc:
-            _log.warning("could not record the use of token %s: %s", token_id, exc)
+        for token_id, moment in pending.items():
+            try:
+                with self._engine.begin() as connection:
+                    connection.execute(
+                        update(t)
+                        .where(t.c.id == token_id, or_(t.c.last_used_at.is_(None), t.c.last_used_at < moment))
+                        .values(last_used_at=moment)
+                    )
+            except SQLAlchemyError as exc:
+                _log.warning("could not record the use of token %s: %s", token_id, exc)
