@@ -32,6 +32,8 @@ from parley.db import AnyRow, tables
 
 c = tables.conversations
 a = tables.agents
+# A conversation's agent (outer join: some conversations have none).
+_AGENT_OF = and_(a.c.org_id == c.c.org_id, a.c.id == c.c.agent_id)
 
 # What a list page shows; the detail adds DETAIL_COLUMNS. Every column read is a value
 # converted for every row, so the list reads no more than it shows.
@@ -126,7 +128,7 @@ def _listing(dialect: str, org_id: int, filters: ConversationFilters, after: Pos
         conditions.append(tuple_(c.c.created_at, c.c.id) < tuple_(after.created_at, after.id))
     return (
         select(*LIST_COLUMNS)
-        .select_from(c.outerjoin(a, and_(a.c.org_id == c.c.org_id, a.c.id == c.c.agent_id)))
+        .select_from(c.outerjoin(a, _AGENT_OF))
         .where(*conditions)
         .order_by(c.c.created_at.desc(), c.c.id.desc())
     )
@@ -201,9 +203,10 @@ def _search_page(
     if after is not None:
         params["after_id"] = after.id
     dialect = connection.dialect.name
-    statements = _search_statements(dialect, org_id, filters, after is not None)
     if dialect == "postgresql" and not _common_words(connection, SearchTerms.parse(filters.q or "")):
         statements = _rare_search_statements(org_id, filters, after is not None)
+    else:
+        statements = _search_statements(dialect, org_id, filters, after is not None)
     found: dict[int, ConversationRow] = {}
     for statement in statements:
         for row in connection.execute(statement, params):
@@ -266,12 +269,10 @@ def _rare_search_statements(
             found.append(source.key < _AFTER_ID)
         matches = select(source.key.label("conversation_id")).where(*found).cte("matches")
         matches = matches.prefix_with("MATERIALIZED")
-        joined = matches.join(c, and_(c.c.org_id == org_id, c.c.id == matches.c.conversation_id)).outerjoin(
-            a, and_(a.c.org_id == c.c.org_id, a.c.id == c.c.agent_id)
-        )
+        joined = matches.join(c, and_(c.c.org_id == org_id, c.c.id == matches.c.conversation_id))
         statements.append(
             select(*LIST_COLUMNS)
-            .select_from(joined)
+            .select_from(joined.outerjoin(a, _AGENT_OF))
             .where(*conditions)
             .order_by(matches.c.conversation_id.desc())
             .limit(_PAGE_SIZE)
@@ -290,7 +291,7 @@ def _search_statement(
         where.append(source.key < _AFTER_ID)  # ids order like (created_at, id): see ids.py
     return (
         select(*LIST_COLUMNS)
-        .select_from(joined.outerjoin(a, and_(a.c.org_id == c.c.org_id, a.c.id == c.c.agent_id)))
+        .select_from(joined.outerjoin(a, _AGENT_OF))
         .where(*where)
         .order_by(source.key.desc())
     )
@@ -305,7 +306,7 @@ def get_conversation(connection: Connection, org_id: int, conversation_id: int) 
     """One conversation of this org; None for a missing id, a foreign one or a pending web session."""
     statement = (
         select(*DETAIL_COLUMNS)
-        .select_from(c.outerjoin(a, and_(a.c.org_id == c.c.org_id, a.c.id == c.c.agent_id)))
+        .select_from(c.outerjoin(a, _AGENT_OF))
         .where(
             c.c.org_id == org_id,
             c.c.id == conversation_id,
