@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from parley.conversations import queries
 from parley.conversations.filters import ConversationFilters
+from parley.conversations.visible import Visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ class BulkRun:
 
 def export_sql(engine: Engine, org_id: int) -> str:
     """The export's own statement (same rows, same order) with its values inlined."""
-    statement = queries.all_conversations(engine.dialect.name, org_id, ConversationFilters())
+    statement = queries.all_conversations(engine.dialect.name, Visible(org_id), ConversationFilters())
     return str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
 
 

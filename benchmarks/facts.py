@@ -17,6 +17,8 @@ from parley.conversations import queries
 from parley.conversations.cursor import Position, encode_cursor
 from parley.conversations.enums import Channel, Status
 from parley.conversations.filters import ConversationFilters
+from parley.conversations.terms import SearchTerms
+from parley.conversations.visible import Visible
 from parley.db import tables
 from parley.db.instance import instance_secret
 
@@ -74,7 +76,7 @@ def gather(engine: Engine, dataset: Dataset) -> Facts:
             select(func.count()).select_from(c).where(c.c.org_id == org_id, c.c.status != "token_created")
         ).scalar_one()
         depth = max(1, min(DEEP, total - PAGE - 1))
-        listing = queries.all_conversations(engine.dialect.name, org_id, ConversationFilters())
+        listing = queries.all_conversations(engine.dialect.name, Visible(org_id), ConversationFilters())
         row = connection.execute(listing.limit(1).offset(depth - 1)).one()
     secret = instance_secret(engine)
     position = Position(row.created_at, row.id)
@@ -124,7 +126,12 @@ def gather(engine: Engine, dataset: Dataset) -> Facts:
         Filtered("user_id", {"user_id": user_id}, ConversationFilters(user_id=user_id), {"user_id": user_id}),
     )
     searches = tuple(
-        Filtered(key, {"q": word}, ConversationFilters(q=word), {"_search": word} if peer else None)
+        Filtered(
+            key,
+            {"q": word},
+            ConversationFilters(q=SearchTerms.parse(word)),
+            {"_search": word} if peer else None,
+        )
         for key, word, peer in (
             ("common_word", COMMON_WORD, True),
             ("rare_word", RARE_WORD, False),

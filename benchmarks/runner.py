@@ -24,6 +24,7 @@ from benchmarks.report import INFO, MET, NOT_AVAILABLE, Result, check, machine, 
 from benchmarks.timing import Samples, alternate, ratio
 from parley.conversations import queries
 from parley.conversations.filters import ConversationFilters
+from parley.conversations.visible import Visible
 from parley.db.engine import build_engine
 
 MB = 1024 * 1024
@@ -92,13 +93,17 @@ class Run:
     def raw_page(self, filters: ConversationFilters, after: Any = None) -> Callable[[], object]:
         def run() -> object:
             with self.engine.connect() as connection:
-                return queries.list_conversations(connection, self.facts.org_id, filters, after, PAGE)
+                return queries.list_conversations(
+                    connection, Visible(self.facts.org_id), filters, after, PAGE
+                )
 
         return run
 
     def raw_offset(self) -> Callable[[], object]:
         statement = (
-            queries.all_conversations(self.engine.dialect.name, self.facts.org_id, ConversationFilters())
+            queries.all_conversations(
+                self.engine.dialect.name, Visible(self.facts.org_id), ConversationFilters()
+            )
             .limit(PAGE + 1)
             .offset(self.facts.depth)
         )
@@ -345,7 +350,7 @@ class Run:
 
     def detail(self, client: Client) -> None:
         conversation_id = self.dataset.long_conversation_id
-        org = self.facts.org_id
+        org = Visible(self.facts.org_id)
 
         def raw_detail() -> object:
             with self.engine.connect() as connection:

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from parley.conversations.enums import CHANNEL_LABELS, DIRECTION_LABELS, Channel, Direction, status_label
-from parley.conversations.export import neutralise, zone_spans
+from parley.conversations.export.quoting import neutralise
+from parley.conversations.export.zones import zone_spans
 from parley.conversations.format import format_duration
 from parley.ingest.records import NewConversation
 from tests.api.conftest import World, bearer

@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Request
 from parley.conversations.enums import HIDDEN_STATUSES, Channel, Direction, Status
 from parley.conversations.filters import MAX_QUERY_LENGTH, ConversationFilters
 from parley.conversations.ids import parse_conversation_id
-from parley.conversations.search import SearchTerms
+from parley.conversations.terms import SearchTerms
 from parley.errors import BadRequest
 
 MAX_SECONDS = 2**31 - 1  # durations are 32-bit integers in the database
@@ -69,7 +69,7 @@ def _agent_ids(values: list[str]) -> tuple[int, ...]:
     return tuple(sorted(set(ids)))
 
 
-def filters_from_query(
+async def filters_from_query(
     agent_id: Annotated[list[str], Query(description="Only these agents (repeatable).")] = [],  # noqa: B006
     direction: Annotated[Direction | None, Query(description="inbound or outbound.")] = None,
     status: Annotated[list[Status], Query(description="Only these statuses (repeatable).")] = [],  # noqa: B006
@@ -108,8 +108,6 @@ def filters_from_query(
         raise BadRequest("created_after must be earlier than created_before.", parameter="created_after")
     if min_duration is not None and max_duration is not None and min_duration > max_duration:
         raise BadRequest("min_duration must not be greater than max_duration.", parameter="min_duration")
-    if q is not None:
-        SearchTerms.parse(q)  # refuses a q with nothing searchable, before any response starts
     return ConversationFilters(
         agent_ids=_agent_ids(agent_id),
         direction=direction,
@@ -121,8 +119,11 @@ def filters_from_query(
         max_duration=max_duration,
         user_id=user_id,
         has_recording=has_recording,
-        q=q.strip() if q is not None else None,
+        # Parsed here, once: a q with nothing searchable is refused before any response starts.
+        q=SearchTerms.parse(q) if q is not None else None,
     )
 
 
+# ``async def``: parsing query parameters is pure CPU work, and a plain ``def`` dependency would
+# cost a thread-pool hop per request.
 FiltersDep = Annotated[ConversationFilters, Depends(filters_from_query)]

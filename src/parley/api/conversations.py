@@ -1,29 +1,27 @@
-"""Routes under /core/conversations. Thin: parse, call the service, return."""
+"""Routes under /core/conversations. Thin: parse, call the service, return.
+
+The handlers are plain ``def``: FastAPI runs each in the thread pool, in one hop, on a
+connection of its own (see ``api.deps``).
+"""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
-from sqlalchemy import Connection
 
-from parley.api.conversation_params import FILTER_PARAMS, filters_from_query, reject_unknown_params
-from parley.api.deps import LinksDep, ReadingDep, SecretKeyDep, SettingsDep
+from parley.api.conversation_params import FILTER_PARAMS, FiltersDep, reject_unknown_params
+from parley.api.deps import EngineDep, LinksDep, PrincipalDep, SecretKeyDep, SettingsDep
 from parley.api.schemas import PROBLEM_RESPONSES, ConversationDetail, ConversationPage, Problem
-from parley.auth.principal import Principal
-from parley.auth.scopes import Scope
-from parley.conversations import queries
 from parley.conversations.cursor import MAX_CURSOR_LENGTH
-from parley.conversations.export import parse_zone, stream_csv
-from parley.conversations.filters import ConversationFilters
-from parley.conversations.ids import parse_conversation_id
-from parley.conversations.service import conversation_detail, list_page, require_filters_allowed
-from parley.errors import NotFound
+from parley.conversations.export.stream import stream_csv
+from parley.conversations.export.zones import parse_zone
+from parley.conversations.policy import authorize_read
+from parley.conversations.service import conversation_detail, find_recording, list_page
+from parley.db.engine import read_connection
 from parley.recordings.store import LocalBlobStore
 
 router = APIRouter(prefix="/core/conversations", tags=["conversations"], responses=PROBLEM_RESPONSES)
@@ -36,29 +34,14 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 }
 
 
-def _on_event_loop(parse: Callable[..., Any]) -> Callable[..., Any]:
-    """The same dependency (same parameters, same OpenAPI) as ``async def``: parsing query
-    parameters is pure CPU work, and a plain ``def`` would cost a thread-pool hop per request."""
-
-    async def dependency(**params: Any) -> Any:
-        return parse(**params)
-
-    dependency.__signature__ = inspect.signature(parse, eval_str=True)  # type: ignore[attr-defined]
-    dependency.__name__ = parse.__name__
-    dependency.__doc__ = parse.__doc__
-    return dependency
-
-
-FiltersDep = Annotated[ConversationFilters, Depends(_on_event_loop(filters_from_query))]
-
-
 @router.get(
     "", response_model=ConversationPage, summary="List conversations across every channel, newest first"
 )
-async def list_conversations(
+def list_conversations(
     request: Request,
-    reading: ReadingDep,
+    principal: PrincipalDep,
     filters: FiltersDep,
+    engine: EngineDep,
     links: LinksDep,
     secret_key: SecretKeyDep,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
@@ -67,11 +50,9 @@ async def list_conversations(
     ] = None,
 ) -> Response:
     reject_unknown_params(request, FILTER_PARAMS | {"limit", "cursor"})
-
-    def page(connection: Connection, principal: Principal) -> bytes:
-        return orjson.dumps(list_page(connection, principal, filters, cursor, limit, links, secret_key))
-
-    return Response(await reading.run(page), media_type="application/json")
+    with read_connection(engine) as connection:
+        page = list_page(connection, principal, filters, cursor, limit, links, secret_key)
+    return Response(orjson.dumps(page), media_type="application/json")
 
 
 @router.get(
@@ -82,18 +63,18 @@ async def list_conversations(
 )
 async def export_conversations(
     request: Request,
-    reading: ReadingDep,
+    principal: PrincipalDep,
     filters: FiltersDep,
+    engine: EngineDep,
     links: LinksDep,
     tz: Annotated[str, Query(max_length=64, description="IANA zone for the Date and Time columns.")] = "UTC",
 ) -> StreamingResponse:
     reject_unknown_params(request, FILTER_PARAMS | {"tz"})
-    principal = reading.principal
-    require_filters_allowed(principal, filters)
+    access = authorize_read(principal, filters)
     zone = parse_zone(tz)
     filename = f"parley-{principal.org_slug}-conversations-{datetime.now(UTC):%Y-%m-%d}.csv"
     return StreamingResponse(
-        stream_csv(request.app.state.engine, principal, filters, links, zone),
+        stream_csv(engine, access, filters, links, zone),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -102,15 +83,13 @@ async def export_conversations(
 @router.get(
     "/{conversation_id}", response_model=ConversationDetail, responses=NOT_FOUND, summary="One conversation"
 )
-async def get_conversation(
-    request: Request, conversation_id: str, reading: ReadingDep, links: LinksDep
+def get_conversation(
+    request: Request, conversation_id: str, principal: PrincipalDep, engine: EngineDep, links: LinksDep
 ) -> Response:
     reject_unknown_params(request, frozenset())
-
-    def detail(connection: Connection, principal: Principal) -> bytes:
-        return orjson.dumps(conversation_detail(connection, principal, conversation_id, links))
-
-    return Response(await reading.run(detail), media_type="application/json")
+    with read_connection(engine) as connection:
+        detail = conversation_detail(connection, principal, conversation_id, links)
+    return Response(orjson.dumps(detail), media_type="application/json")
 
 
 @router.get(
@@ -119,25 +98,15 @@ async def get_conversation(
     response_class=FileResponse,
     responses={**NOT_FOUND, 206: {"description": "Partial content for a Range request."}},
 )
-async def get_recording(
+def get_recording(
     conversation_id: str,
-    reading: ReadingDep,
+    principal: PrincipalDep,
+    engine: EngineDep,
     settings: SettingsDep,
     seq: Annotated[int, Query(ge=0, description="Which recording, when there are several.")] = 0,
 ) -> FileResponse:
-    reading.principal.require(Scope.READ_SENSITIVE)
-    parsed = parse_conversation_id(conversation_id)
-
-    def find(connection: Connection, principal: Principal) -> Any:
-        detail = queries.get_conversation(connection, principal.org_id, parsed) if parsed else None
-        if detail is None:
-            return None
-        found = queries.recordings(connection, principal.org_id, detail.conversation.id)
-        return next((r for r in found if r.seq == seq), None)
-
-    recording = await reading.run(find)
-    if recording is None:
-        raise NotFound(f"Conversation {conversation_id!r} has no recording {seq}.")
+    with read_connection(engine) as connection:
+        recording = find_recording(connection, principal, conversation_id, seq)
     path = LocalBlobStore(settings.recordings_dir).path_for(recording.blob_key)
     return FileResponse(
         path, media_type=recording.content_type, headers={"Cache-Control": "private, max-age=3600"}

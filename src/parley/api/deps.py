@@ -1,28 +1,26 @@
-"""Typed dependency shortcuts shared by the route modules.
+"""Typed dependency shortcuts shared by the route modules: one pipeline for every reader.
 
-FastAPI runs every plain ``def`` dependency in the thread pool, one hop each. Dependencies that
-only read the request are ``async def`` so they run on the event loop at no cost; the ones that
-touch the database run in the pool. The conversation routes take ``ReadingDep``: one hop opens
-a connection, resolves the reader and gives the connection back; the handler's work runs in one more,
-on a connection of its own.
+FastAPI runs every plain ``def`` dependency and handler in the thread pool, one hop each, and
+every ``async def`` one on the event loop at no cost. So the dependencies that only read the
+request (filters, links, settings) are ``async def``; the caller is authenticated in one hop
+(``get_principal``) and the handler, a plain ``def``, does its work in one more.
+
+No connection is held between hops: each hop opens one and gives it back. A connection held
+while waiting for a thread could deadlock a busy process, with every thread waiting for a
+connection and every connection waiting for a thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy import Connection, Engine
-from starlette.concurrency import run_in_threadpool
 
 from parley.auth.principal import ORG_HEADER, Principal, parse_bearer, principal_from_token
 from parley.config import Settings
-from parley.conversations.policy import Links
-from parley.db.engine import open_read_connection
-
-T = TypeVar("T")
+from parley.conversations.links import Links
+from parley.db.engine import read_connection
 
 AuthorizationHeader = Annotated[str | None, Header(include_in_schema=False)]
 OrgHeader = Annotated[
@@ -31,13 +29,12 @@ OrgHeader = Annotated[
 ]
 
 
-def get_connection(request: Request) -> Iterator[Connection]:
-    """One transaction per request, committed when the handler returns."""
-    with request.app.state.engine.begin() as connection:
-        yield connection
+async def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
 
 
-ConnectionDep = Annotated[Connection, Depends(get_connection)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 def resolve_principal(
@@ -55,72 +52,20 @@ def resolve_principal(
 
 def get_principal(
     request: Request,
-    connection: ConnectionDep,
+    engine: EngineDep,
     authorization: AuthorizationHeader = None,
     x_anyreach_org: OrgHeader = None,
 ) -> Principal:
-    """For routes that keep one connection for the request (the web pages). The token's use is
-    written here while that connection is held: a second connection for a moment, unlike the
-    API routes (``get_reading``), which write it after giving theirs back."""
-    principal = resolve_principal(request, connection, authorization, x_anyreach_org)
+    """Authenticate the caller, before anything else about the request is looked at. The
+    token's use is written once the connection is back in the pool: holding it while taking a
+    second one, with the pool exhausted, each request waited on itself."""
+    with read_connection(engine) as connection:
+        principal = resolve_principal(request, connection, authorization, x_anyreach_org)
     request.app.state.token_use.write()
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-
-
-async def get_reader(principal: PrincipalDep) -> Principal:
-    principal.require_read()
-    return principal
-
-
-ReaderDep = Annotated[Principal, Depends(get_reader)]
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """A reader's request: who they are, and where to read.
-
-    No connection is kept between thread-pool hops: each hop takes one from the pool and gives
-    it back. A connection held while waiting for a thread could deadlock a busy process, with
-    every thread waiting for a connection and every connection waiting for a thread."""
-
-    principal: Principal
-    engine: Engine
-
-    async def run(self, work: Callable[[Connection, Principal], T]) -> T:
-        """Run ``work`` on a connection of its own in the thread pool, in one hop."""
-        return await run_in_threadpool(self._run, work)
-
-    def _run(self, work: Callable[[Connection, Principal], T]) -> T:
-        with open_read_connection(self.engine) as connection:
-            result = work(connection, self.principal)
-            connection.commit()
-            return result
-
-
-def _authenticate(
-    request: Request, engine: Engine, authorization: str | None, org_ref: str | None
-) -> Principal:
-    with open_read_connection(engine) as connection:
-        principal = resolve_principal(request, connection, authorization, org_ref)
-        connection.commit()
-    request.app.state.token_use.write()  # with the connection back in the pool
-    principal.require_read()
-    return principal
-
-
-async def get_reading(
-    request: Request, authorization: AuthorizationHeader = None, x_anyreach_org: OrgHeader = None
-) -> Reading:
-    """Authenticate a reader before anything else about the request is looked at."""
-    engine: Engine = request.app.state.engine
-    principal = await run_in_threadpool(_authenticate, request, engine, authorization, x_anyreach_org)
-    return Reading(principal, engine)
-
-
-ReadingDep = Annotated[Reading, Depends(get_reading)]
 
 
 async def get_settings(request: Request) -> Settings:

@@ -9,6 +9,7 @@ from datetime import datetime
 import orjson
 
 from parley.conversations.enums import Channel, Direction, Status
+from parley.conversations.terms import SearchTerms
 
 MAX_QUERY_LENGTH = 500
 
@@ -31,7 +32,24 @@ class ConversationFilters:
     max_duration: int | None = None
     user_id: str | None = None
     has_recording: bool | None = None
-    q: str | None = None
+    q: SearchTerms | None = None
+
+    def parameters(self) -> frozenset[str]:
+        """The query parameters this filter set uses (named as in the request)."""
+        used = {
+            "agent_id": bool(self.agent_ids),
+            "direction": self.direction is not None,
+            "status": bool(self.statuses),
+            "channel": bool(self.channels),
+            "created_after": self.created_after is not None,
+            "created_before": self.created_before is not None,
+            "min_duration": self.min_duration is not None,
+            "max_duration": self.max_duration is not None,
+            "user_id": self.user_id is not None,
+            "has_recording": self.has_recording is not None,
+            "q": self.q is not None,
+        }
+        return frozenset(name for name, on in used.items() if on)
 
     def fingerprint(self) -> str:
         """A short stable digest of the filter values; cursors carry it so they can't be replayed
@@ -47,11 +65,6 @@ class ConversationFilters:
             "max_duration": self.max_duration,
             "user_id": self.user_id,
             "has_recording": self.has_recording,
-            "q": self.q,
+            "q": self.q.text if self.q is not None else None,
         }
         return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
-
-    @property
-    def uses_sensitive_values(self) -> bool:
-        """Filters that would reveal sensitive fields through which rows match."""
-        return self.q is not None or self.user_id is not None

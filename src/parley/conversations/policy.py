@@ -1,142 +1,194 @@
-"""The field policy: the one place deciding which fields a principal may see.
+"""The field policy: the one table saying which field a principal may see, and the one check
+every read passes (``authorize_read``).
 
-List, detail, export and live all build their output through ``present``; without
-``conversations:read_sensitive`` the sensitive keys are absent, not null.
+Each field says whether it is sensitive, how its JSON value is read, which views show it, its
+CSV columns and which filters match on its values. The list item, the detail, the CSV columns
+and live events are all derived from ``FIELDS``: without ``conversations:read_sensitive`` a
+sensitive field's key is absent (not null), its CSV columns are left out, and filtering by it
+is refused. Marking a field sensitive is a change to its one line here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from parley.auth.principal import Principal
-from parley.conversations.queries import ConversationRow, DetailRow
-from parley.conversations.search import Snippet
+from parley.auth.scopes import Scope
+from parley.conversations.export import cells
+from parley.conversations.export.cells import CellBuilder
+from parley.conversations.filters import ConversationFilters
+from parley.conversations.links import Links, rfc3339
+from parley.conversations.rows import ConversationRow, DetailRow
+from parley.conversations.snippets import Snippet
+from parley.conversations.visible import Visible
 from parley.db import AnyRow
+from parley.errors import Forbidden
 
-SAFE_FIELDS = (
-    "id",
-    "created_at",
-    "channel",
-    "direction",
-    "status",
-    "agent",
-    "agent_number",
-    "duration_seconds",
-    "has_recording",
-    "url",
-)
-SENSITIVE_FIELDS = ("user_id", "caller_name", "summary", "participants", "recording_url", "match")
-DETAIL_SAFE_FIELDS = ("started_at", "ended_at")
-DETAIL_SENSITIVE_FIELDS = ("transcript", "recordings")
+
+class View(Enum):
+    LIST = "list"  # a list page item; live events show conversations the same way
+    DETAIL = "detail"
+
+
+LIST_AND_DETAIL = frozenset(View)
+LIST_ONLY = frozenset({View.LIST})
+DETAIL_ONLY = frozenset({View.DETAIL})
 
 
 @dataclass(frozen=True, slots=True)
-class Links:
-    """Absolute or root-relative URLs for what a conversation points at."""
+class Source:
+    """What a field's value is read from: the row, and what was fetched alongside it."""
 
-    base: str  # no trailing slash; "" for root-relative links
-    agent_console: str = "/agents"
+    row: ConversationRow
+    links: Links
+    console: str  # links.console, computed once per page
+    participants: Sequence[AnyRow] = ()
+    snippet: Snippet | None = None
+    detail: DetailRow | None = None
+    turns: Sequence[AnyRow] = ()
+    recordings: Sequence[AnyRow] = ()
 
-    def conversation(self, conversation_id: int) -> str:
-        return f"{self.base}/conversations/{conversation_id}"
 
-    def recording(self, conversation_id: int, seq: int = 0) -> str:
-        suffix = f"?seq={seq}" if seq else ""
-        return f"{self.base}/core/conversations/{conversation_id}/recording{suffix}"
+class _Absent:
+    """A reader's answer for "leave the key out" (``match`` outside a search)."""
+
+
+ABSENT = _Absent()
+
+
+@dataclass(frozen=True, slots=True)
+class CsvColumn:
+    header: str
+    cell: CellBuilder
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    sensitive: bool
+    read: Callable[[Source], Any]
+    views: frozenset[View] = LIST_AND_DETAIL
+    csv: tuple[CsvColumn, ...] = ()
+    filters: tuple[str, ...] = ()  # query parameters whose matches reveal this field's values
+
+
+def _agent(s: Source) -> dict[str, Any] | None:
+    row = s.row
+    if row.agent_id is None:
+        return None
+    return {
+        "id": str(row.agent_id),
+        "name": row.agent_name,
+        "version": row.agent_version,
+        "url": s.links.agent(row.agent_id, row.agent_version, s.console),
+    }
+
+
+def _recording_url(s: Source) -> str | None:
+    return f"{s.links.base}/core/conversations/{s.row.id}/recording" if s.row.has_recording else None
+
+
+def _recordings(s: Source) -> list[dict[str, Any]]:
+    return [
+        {
+            "url": s.links.recording(s.row.id, r.seq),
+            "content_type": r.content_type,
+            "bytes": r.bytes,
+            "duration_seconds": r.duration_seconds,
+        }
+        for r in s.recordings
+    ]
+
+
+def _detail(s: Source) -> DetailRow:
+    assert s.detail is not None  # detail-only fields are read for the detail view alone
+    return s.detail
+
+
+SAFE, SENSITIVE = False, True
+# In CSV column order: the export's columns are these fields' CSV columns, in this order.
+FIELDS: tuple[Field, ...] = (
+    Field("id", SAFE, lambda s: str(s.row.id), csv=(CsvColumn("Conversation ID", cells.conversation_id),), filters=("q",)),
+    Field("url", SAFE, lambda s: f"{s.links.base}/conversations/{s.row.id}", csv=(CsvColumn("Link", cells.link),)),
+    Field("agent", SAFE, _agent, csv=(CsvColumn("Agent", cells.agent_name), CsvColumn("Agent Version", cells.agent_version)), filters=("agent_id",)),
+    Field("user_id", SENSITIVE, lambda s: s.row.user_id, csv=(CsvColumn("Caller ID", cells.user_id),), filters=("user_id", "q")),
+    Field("caller_name", SENSITIVE, lambda s: s.row.caller_name, csv=(CsvColumn("Caller Name", cells.caller_name),), filters=("q",)),
+    Field("agent_number", SAFE, lambda s: s.row.agent_number, csv=(CsvColumn("Agent Number", cells.agent_number),), filters=("q",)),
+    Field("direction", SAFE, lambda s: s.row.direction, csv=(CsvColumn("Direction", cells.direction),), filters=("direction",)),
+    Field("status", SAFE, lambda s: s.row.status, csv=(CsvColumn("Status", cells.status),), filters=("status",)),
+    Field("summary", SENSITIVE, lambda s: s.row.summary, csv=(CsvColumn("Summary", cells.summary),), filters=("q",)),
+    Field("duration_seconds", SAFE, lambda s: s.row.duration_seconds, csv=(CsvColumn("Duration", cells.duration), CsvColumn("Duration Seconds", cells.duration_seconds)), filters=("min_duration", "max_duration")),
+    Field("created_at", SAFE, lambda s: rfc3339(s.row.created_at), csv=(CsvColumn("Date", cells.date), CsvColumn("Time", cells.time)), filters=("created_after", "created_before")),
+    Field("channel", SAFE, lambda s: s.row.channel, csv=(CsvColumn("Type", cells.channel),), filters=("channel",)),
+    Field("has_recording", SAFE, lambda s: bool(s.row.has_recording), filters=("has_recording",)),
+    Field("participants", SENSITIVE, lambda s: [p.address for p in s.participants], LIST_ONLY, filters=("q",)),
+    Field("participants", SENSITIVE, lambda s: [{"address": p.address, "role": p.role} for p in s.participants], DETAIL_ONLY),
+    Field("recording_url", SENSITIVE, _recording_url),
+    Field("match", SENSITIVE, lambda s: s.snippet.as_json() if s.snippet is not None else ABSENT, LIST_ONLY),
+    Field("started_at", SAFE, lambda s: rfc3339(_detail(s).started_at), DETAIL_ONLY),
+    Field("ended_at", SAFE, lambda s: rfc3339(_detail(s).ended_at), DETAIL_ONLY),
+    Field("transcript", SENSITIVE, lambda s: [{"seq": t.seq, "speaker": t.speaker, "text": t.text, "offset_ms": t.offset_ms} for t in s.turns], DETAIL_ONLY, filters=("q",)),
+    Field("recordings", SENSITIVE, _recordings, DETAIL_ONLY),
+)  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def _shown(fields: tuple[Field, ...], sensitive: bool) -> tuple[Field, ...]:
+    return tuple(f for f in fields if sensitive or not f.sensitive)
+
+
+@lru_cache(maxsize=64)
+def _readers(fields: tuple[Field, ...], view: View) -> tuple[tuple[str, Callable[[Source], Any]], ...]:
+    """Of ``fields``, the name and reader of each shown in ``view``: a page reads them per row."""
+    return tuple((f.name, f.read) for f in fields if view in f.views)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What one principal may read: which conversations (``visible``) and which fields."""
+
+    visible: Visible
+    sensitive: bool
+    fields: tuple[Field, ...]  # the ones shown to this principal
 
     @property
-    def console(self) -> str:
-        return self.agent_console if "://" in self.agent_console else f"{self.base}{self.agent_console}"
+    def org_id(self) -> int:
+        return self.visible.org_id
 
-    def agent(self, agent_id: int, version: int | None, console: str | None = None) -> str:
-        """``console``: ``self.console``, when the caller has it at hand (a page builds 50 links)."""
-        base = self.console if console is None else console
-        return f"{base}/{agent_id}" + (f"/versions/{version}" if version is not None else "")
+    def shows(self, name: str) -> bool:
+        return any(f.name == name for f in self.fields)
 
+    def present(self, source: Source, view: View = View.LIST) -> dict[str, Any]:
+        """A conversation as this principal may see it, in ``view``."""
+        item = {name: read(source) for name, read in _readers(self.fields, view)}
+        if item.get("match") is ABSENT:
+            del item["match"]
+        return item
 
-def rfc3339(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def present(
-    row: ConversationRow,
-    principal: Principal,
-    links: Links,
-    *,
-    participants: Sequence[AnyRow] = (),
-    snippet: Snippet | None = None,
-    console: str | None = None,
-) -> dict[str, Any]:
-    """A conversation as the API shows it to this principal. ``console``: ``links.console``,
-    passed in by callers presenting many rows."""
-    conversation_id = row.id
-    agent_id = row.agent_id
-    has_recording = bool(row.has_recording)
-    base = links.base
-    item: dict[str, Any] = {
-        "id": str(conversation_id),
-        "created_at": rfc3339(row.created_at),
-        "channel": row.channel,
-        "direction": row.direction,
-        "status": row.status,
-        "agent": (
-            {
-                "id": str(agent_id),
-                "name": row.agent_name,
-                "version": row.agent_version,
-                "url": links.agent(agent_id, row.agent_version, console),
-            }
-            if agent_id is not None
-            else None
-        ),
-        "agent_number": row.agent_number,
-        "duration_seconds": row.duration_seconds,
-        "has_recording": has_recording,
-        "url": f"{base}/conversations/{conversation_id}",
-    }
-    if principal.sensitive:
-        item["user_id"] = row.user_id
-        item["caller_name"] = row.caller_name
-        item["summary"] = row.summary
-        item["participants"] = [p.address for p in participants]
-        item["recording_url"] = (
-            f"{base}/core/conversations/{conversation_id}/recording" if has_recording else None
-        )
-        if snippet is not None:
-            item["match"] = snippet.as_json()
-    return item
+    def csv_columns(self) -> list[CsvColumn]:
+        return [column for f in self.fields for column in f.csv]
 
 
-def present_detail(
-    detail: DetailRow,
-    principal: Principal,
-    links: Links,
-    *,
-    participants: Sequence[AnyRow],
-    turns: Sequence[AnyRow],
-    recordings: Sequence[AnyRow],
-) -> dict[str, Any]:
-    row = detail.conversation
-    item = present(row, principal, links, participants=participants)
-    item["started_at"] = rfc3339(detail.started_at)
-    item["ended_at"] = rfc3339(detail.ended_at)
-    if principal.sensitive:
-        item["participants"] = [{"address": p.address, "role": p.role} for p in participants]
-        item["transcript"] = [
-            {"seq": t.seq, "speaker": t.speaker, "text": t.text, "offset_ms": t.offset_ms} for t in turns
-        ]
-        item["recordings"] = [
-            {
-                "url": links.recording(row.id, r.seq),
-                "content_type": r.content_type,
-                "bytes": r.bytes,
-                "duration_seconds": r.duration_seconds,
-            }
-            for r in recordings
-        ]
-    return item
+def authorize_read(
+    principal: Principal, filters: ConversationFilters | None = None, *, reveals: Iterable[str] = ()
+) -> Access:
+    """The check every read passes: the principal may read conversations at all; filtering by a
+    sensitive value (which would reveal it through which rows match) and reading the fields in
+    ``reveals`` (a recording's audio) need read_sensitive. Raises Forbidden otherwise."""
+    principal.require_read()
+    sensitive = principal.sensitive
+    if not sensitive:
+        hidden = [f for f in FIELDS if f.sensitive]
+        for parameter in sorted(filters.parameters() if filters else ()):
+            if any(parameter in f.filters for f in hidden):
+                raise Forbidden(
+                    f"Filtering by {parameter} needs the {Scope.READ_SENSITIVE.value} scope.",
+                    parameter=parameter,
+                )
+        if any(f.name in reveals for f in hidden):
+            principal.require(Scope.READ_SENSITIVE)
+    return Access(Visible(principal.org_id), sensitive, _shown(FIELDS, sensitive))

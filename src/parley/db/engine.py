@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -41,17 +43,18 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def open_read_connection(engine: Engine) -> Connection:
-    """A connection for a request that only reads, with a transaction begun.
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for work that only reads, given back to the pool when the block ends.
 
     On PostgreSQL it runs in autocommit: BEGIN and COMMIT would each cost a round trip, and a
     list page reads one snapshot per statement just as well. On SQLite a transaction is local
     and cheap, and keeps the WAL snapshot steady across the request's queries."""
-    connection = engine.connect()
-    if engine.dialect.name == "postgresql":
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-    connection.begin()
-    return connection
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        with connection.begin():
+            yield connection
 
 
 def is_sqlite(engine: Engine) -> bool:

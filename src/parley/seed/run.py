@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import queue
 import random
-import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -32,7 +31,6 @@ _AGENT_ID_HIGH = 10**12  # 12 digits: distinctive, and well under 2**53 so JavaS
 _MAX_ATTEMPTS = 5
 # Concurrent inserting connections on PostgreSQL; more stops paying off on a small machine.
 _POSTGRES_WRITERS = 3
-_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,79 +132,35 @@ def _write_in_turn(
 def _write_concurrently(
     engine: Engine, org_id: int, batches: Iterator[list[NewConversation]], writers: int, repair_seed: str
 ) -> Generator[int, None, None]:
-    """Insert ``batches`` and yield the size of each once it is committed.
+    """Insert ``batches`` and yield the size of each once it is committed, in order.
 
-    One thread generates while ``writers`` threads insert, each batch in its own transaction:
-    generating is pure Python and inserting mostly waits on the database (which releases the
-    GIL), so the two overlap. PostgreSQL takes several writers at once, and its server-side
-    work (search vectors, GIN indexes) is the slowest part there. The data does not depend on
-    the thread count: one generator makes every row, in order. Errors from any thread stop the
-    others and are raised here.
+    This thread generates while ``writers`` pool threads insert, each batch in its own
+    transaction: generating is pure Python and inserting mostly waits on the database (which
+    releases the GIL), so the two overlap. PostgreSQL takes several writers at once, and its
+    server-side work (search vectors, GIN indexes) is the slowest part there. The data does not
+    depend on the thread count: one generator makes every row, in order, and a batch's id
+    repairs draw from a generator seeded by its position. At most ``writers`` batches wait, so
+    memory stays flat; an error in any batch is raised here, and stopping early (an exception
+    in the caller) lets the batches in flight finish and drops the rest.
     """
-    work: queue.Queue[list[NewConversation]] = queue.Queue(maxsize=writers)
-    events: queue.Queue[int | BaseException | None] = queue.Queue()  # None: a thread has exited
-    produced = threading.Event()
-    stop = threading.Event()
-
-    def produce() -> None:
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="parley-seed-write") as pool:
+        in_flight: deque[Future[int]] = deque()
         try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        work.put(batch, timeout=_POLL_SECONDS)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-        except BaseException as exc:
-            events.put(exc)
+            for index, batch in enumerate(batches):
+                repair_rng = random.Random(f"{repair_seed}:{index}")
+                in_flight.append(pool.submit(_insert_sized, engine, org_id, batch, repair_rng))
+                if len(in_flight) >= writers:
+                    yield in_flight.popleft().result()
+            while in_flight:
+                yield in_flight.popleft().result()
         finally:
-            produced.set()
-            events.put(None)
+            for future in in_flight:
+                future.cancel()
 
-    def write(index: int) -> None:
-        repair_rng = random.Random(f"{repair_seed}:{index}")
-        try:
-            while not stop.is_set():
-                try:
-                    batch = work.get(timeout=_POLL_SECONDS)
-                except queue.Empty:
-                    if produced.is_set() and work.empty():
-                        return
-                    continue
-                _insert_batch(engine, org_id, batch, repair_rng)
-                events.put(len(batch))
-        except BaseException as exc:
-            events.put(exc)
-        finally:
-            events.put(None)
 
-    threads = [threading.Thread(target=produce, name="parley-seed-generate", daemon=True)]
-    threads += [
-        threading.Thread(target=write, args=(i,), name=f"parley-seed-write-{i}", daemon=True)
-        for i in range(writers)
-    ]
-    for thread in threads:
-        thread.start()
-    error: BaseException | None = None
-    running = len(threads)
-    try:
-        while running:
-            event = events.get()
-            if event is None:
-                running -= 1
-            elif isinstance(event, BaseException):
-                stop.set()
-                error = error or event
-            else:
-                yield event
-    finally:
-        stop.set()  # also when the caller gives up early (an exception in on_progress, Ctrl-C)
-        for thread in threads:
-            thread.join()
-    if error is not None:
-        raise error
+def _insert_sized(engine: Engine, org_id: int, batch: Sequence[NewConversation], rng: random.Random) -> int:
+    _insert_batch(engine, org_id, batch, rng)
+    return len(batch)
 
 
 def _ensure_agents(

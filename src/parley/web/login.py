@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from parley.api.deps import ConnectionDep, SecretKeyDep, SettingsDep
+from parley.api.deps import EngineDep, SecretKeyDep, SettingsDep
 from parley.auth.sessions import check_password, create_session, end_session
+from parley.db.engine import read_connection
 from parley.web.csrf import CSRF_FIELD, CsrfRejected, check_csrf
 from parley.web.queries import memberships
 from parley.web.render import render
@@ -56,9 +57,11 @@ def _login_page(
 
 
 @router.get("/login")
-def login_form(request: Request, connection: ConnectionDep, next: str | None = None) -> Response:
+def login_form(request: Request, engine: EngineDep, next: str | None = None) -> Response:
     target = safe_next(next)
-    if current_user(request, connection) is not None:
+    with read_connection(engine) as connection:
+        user = current_user(request, connection)
+    if user is not None:
         return RedirectResponse(target, status_code=303)
     return _login_page(request, target)
 

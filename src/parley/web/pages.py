@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from parley.api.deps import ConnectionDep, LinksDep, ReaderDep
+from parley.api.deps import EngineDep, LinksDep, PrincipalDep
 from parley.conversations.enums import (
     CHANNEL_LABELS,
     DIRECTION_LABELS,
@@ -19,10 +19,13 @@ from parley.conversations.enums import (
     status_label,
 )
 from parley.conversations.ids import parse_conversation_id
+from parley.conversations.policy import authorize_read
+from parley.conversations.queries import holding_org
 from parley.conversations.service import conversation_detail
+from parley.db.engine import read_connection
 from parley.errors import NotFound
 from parley.web.csrf import CSRF_FIELD
-from parley.web.queries import org_agents, org_holding_conversation
+from parley.web.queries import org_agents
 from parley.web.render import render
 from parley.web.session import WebUser, WebUserDep
 
@@ -65,21 +68,28 @@ def inbox(request: Request, user: WebUserDep) -> HTMLResponse:
 
 @router.get("/conversations/{conversation_id}")
 def conversation_page(
-    request: Request, conversation_id: str, user: WebUserDep, connection: ConnectionDep, links: LinksDep
+    request: Request, conversation_id: str, user: WebUserDep, engine: EngineDep, links: LinksDep
 ) -> HTMLResponse:
     viewer = user
-    try:
-        detail = conversation_detail(connection, viewer.principal, conversation_id, links)
-    except NotFound:
-        # A copied link names no org: look in the user's other orgs before giving up. Orgs they
-        # are not in are never searched, so a foreign id looks exactly like a missing one.
-        parsed = parse_conversation_id(conversation_id)
-        others = [m.org_id for m in user.orgs if m.org_id != user.org.org_id]
-        holder = org_holding_conversation(connection, others, parsed) if parsed else None
-        if holder is None:
-            return render(request, "not_found.html", _chrome(user), status_code=404, org_slug=user.org.slug)
-        viewer = user.in_org(connection, holder)
-        detail = conversation_detail(connection, viewer.principal, conversation_id, links)
+    with read_connection(engine) as connection:
+        try:
+            detail = conversation_detail(connection, viewer.principal, conversation_id, links)
+        except NotFound:
+            # A copied link names no org: look in the user's other orgs before giving up. Orgs
+            # they are not in are never searched, so a foreign id looks exactly like a missing one.
+            parsed = parse_conversation_id(conversation_id)
+            others = [
+                authorize_read(user.in_org(connection, m.org_id).principal).visible
+                for m in user.orgs
+                if m.org_id != user.org.org_id
+            ]
+            holder = holding_org(connection, others, parsed) if parsed else None
+            if holder is None:
+                return render(
+                    request, "not_found.html", _chrome(user), status_code=404, org_slug=user.org.slug
+                )
+            viewer = user.in_org(connection, holder)
+            detail = conversation_detail(connection, viewer.principal, conversation_id, links)
     return render(
         request,
         "detail.html",
@@ -93,9 +103,10 @@ def conversation_page(
 
 
 @router.get("/web/agents")
-def agents(principal: ReaderDep, connection: ConnectionDep) -> Response:
+def agents(principal: PrincipalDep, engine: EngineDep) -> Response:
     """The org's agents for the inbox's filter; any credential that can read the inbox may ask."""
-    body = {
-        "data": [{"id": str(row.id), "name": row.name} for row in org_agents(connection, principal.org_id)]
-    }
+    access = authorize_read(principal)
+    with read_connection(engine) as connection:
+        rows = org_agents(connection, access.org_id)
+    body = {"data": [{"id": str(row.id), "name": row.name} for row in rows]}
     return Response(orjson.dumps(body), media_type="application/json")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from parley.conversations.enums import HIDDEN_STATUSES
 from parley.db import AnyRow, tables
 
 
@@ -43,21 +41,3 @@ def org_agents(connection: Connection, org_id: int) -> list[AnyRow]:
     return list(
         connection.execute(select(a.c.id, a.c.name).where(a.c.org_id == org_id).order_by(a.c.name, a.c.id))
     )
-
-
-def org_holding_conversation(
-    connection: Connection, org_ids: Sequence[int], conversation_id: int
-) -> int | None:
-    """Which of these orgs has this (listed) conversation: a shared link carries no org."""
-    if not org_ids:
-        return None
-    c = tables.conversations
-    return connection.execute(
-        select(c.c.org_id)
-        .where(
-            c.c.org_id.in_(org_ids),
-            c.c.id == conversation_id,
-            c.c.status.not_in([s.value for s in HIDDEN_STATUSES]),
-        )
-        .limit(1)
-    ).scalar_one_or_none()

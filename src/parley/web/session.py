@@ -1,7 +1,7 @@
 """The browser's side of a login: the session cookie, the chosen org, and the principal they make.
 
 A logged-in browser is one more API client. ``session_principal`` is the hook
-``api.deps.get_principal`` calls when a request has no Authorization header; it resolves the
+``api.deps.resolve_principal`` calls when a request has no Authorization header; it resolves the
 session to the same ``Principal`` a personal access token with every scope would give the user in
 that org (``principal_for_member``), so the API's scope checks and field policy apply unchanged.
 
@@ -19,9 +19,10 @@ from urllib.parse import quote
 from fastapi import Depends, Request, Response
 from sqlalchemy import Connection
 
-from parley.api.deps import ConnectionDep
+from parley.api.deps import EngineDep
 from parley.auth.principal import Principal, principal_for_member
 from parley.auth.sessions import session_user
+from parley.db.engine import read_connection
 from parley.errors import Forbidden
 from parley.web.queries import Membership, memberships, user_email
 
@@ -113,8 +114,9 @@ def current_user(request: Request, connection: Connection) -> WebUser | None:
     return WebUser(user_id, email, orgs, org, principal)
 
 
-def require_user(request: Request, connection: ConnectionDep) -> WebUser:
-    user = current_user(request, connection)
+def require_user(request: Request, engine: EngineDep) -> WebUser:
+    with read_connection(engine) as connection:
+        user = current_user(request, connection)
     if user is None:
         raise LoginRequired(requested_path(request))
     return user
