@@ -29,7 +29,9 @@ class Match(BaseModel):
     parts: list[SnippetPart]
 
 
-class ConversationItem(BaseModel):
+class ConversationFields(BaseModel):
+    """What the list item and the detail share."""
+
     id: str = Field(description="Opaque id (a string: it exceeds JavaScript's safe integers).")
     created_at: str = Field(description="RFC 3339, UTC.")
     channel: Channel
@@ -45,8 +47,11 @@ class ConversationItem(BaseModel):
     user_id: str | None = Field(default=None, description=f"Caller id. {SENSITIVE}")
     caller_name: str | None = Field(default=None, description=SENSITIVE)
     summary: str | None = Field(default=None, description=SENSITIVE)
-    participants: list[str] | None = Field(default=None, description=f"Extra email participants. {SENSITIVE}")
     recording_url: str | None = Field(default=None, description=SENSITIVE)
+
+
+class ConversationItem(ConversationFields):
+    participants: list[str] | None = Field(default=None, description=f"Extra email participants. {SENSITIVE}")
     match: Match | None = Field(default=None, description=f"Present when q is given. {SENSITIVE}")
 
 
@@ -74,8 +79,8 @@ class RecordingOut(BaseModel):
     duration_seconds: int | None
 
 
-class ConversationDetail(ConversationItem):
-    participants: list[ParticipantOut] | None = Field(default=None, description=SENSITIVE)  # type: ignore[assignment]
+class ConversationDetail(ConversationFields):
+    participants: list[ParticipantOut] | None = Field(default=None, description=SENSITIVE)
     started_at: str | None
     ended_at: str | None
     transcript: list[Turn] | None = Field(default=None, description=SENSITIVE)
