@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from parley.conversations.enums import HIDDEN_STATUSES, Channel, Direction, Status
+from parley.conversations.enums import LISTED_STATUSES, Channel, Direction, Status
 from parley.conversations.filters import MAX_QUERY_LENGTH, ConversationFilters
 from parley.conversations.ids import parse_conversation_id
 from parley.conversations.terms import SearchTerms
@@ -97,7 +97,7 @@ async def filters_from_query(
         ),
     ] = None,
 ) -> ConversationFilters:
-    hidden = [s for s in status if s in HIDDEN_STATUSES]
+    hidden = [s for s in status if s not in LISTED_STATUSES]
     if hidden:
         raise BadRequest(
             f"status {hidden[0].value!r} is never listed: pending web sessions are hidden from the inbox.",

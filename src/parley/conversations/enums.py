@@ -80,6 +80,8 @@ FINISHED_STATUSES = frozenset(
 PLAYABLE_STATUSES = frozenset({Status.COMPLETED, Status.TRANSFERRED})
 
 HIDDEN_STATUSES = frozenset({Status.TOKEN_CREATED})
+# What the inbox lists and filters by, in lifecycle order (conversations/visible.py hides the rest).
+LISTED_STATUSES = tuple(s for s in Status if s not in HIDDEN_STATUSES)
 
 
 class Speaker(StrEnum):

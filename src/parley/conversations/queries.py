@@ -151,7 +151,7 @@ def get_conversation(connection: Connection, visible: Visible, conversation_id: 
 def holding_org(connection: Connection, visible_sets: Sequence[Visible], conversation_id: int) -> int | None:
     """Which of these orgs' visible sets holds this conversation (a shared link carries no org)."""
     for visible in visible_sets:
-        found = connection.execute(select(c.c.org_id).where(visible.where, c.c.id == conversation_id))
+        found = connection.execute(select(c.c.id).where(visible.where, c.c.id == conversation_id))
         if found.first() is not None:
             return visible.org_id
     return None

@@ -13,9 +13,8 @@ from parley.api.deps import EngineDep, LinksDep, PrincipalDep
 from parley.conversations.enums import (
     CHANNEL_LABELS,
     DIRECTION_LABELS,
-    HIDDEN_STATUSES,
+    LISTED_STATUSES,
     PLAYABLE_STATUSES,
-    Status,
     status_label,
 )
 from parley.conversations.ids import parse_conversation_id
@@ -42,14 +41,13 @@ def _chrome(user: WebUser) -> dict[str, Any]:
 @router.get("/")
 @router.get("/conversations")
 def inbox(request: Request, user: WebUserDep) -> HTMLResponse:
-    listed = [s for s in Status if s not in HIDDEN_STATUSES]
     return render(
         request,
         "inbox.html",
         {
             **_chrome(user),
             "page_size": PAGE_SIZE,
-            "statuses": [(s.value, status_label(s)) for s in listed],
+            "statuses": [(s.value, status_label(s)) for s in LISTED_STATUSES],
             "channels": [(c.value, label) for c, label in CHANNEL_LABELS.items()],
             "directions": [(d.value, label) for d, label in DIRECTION_LABELS.items()],
             "config": {
