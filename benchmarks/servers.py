@@ -37,7 +37,10 @@ class Server:
         found = [self.pid]
         for pid in found:
             for task in Path(f"/proc/{pid}/task").iterdir():
-                children = (task / "children").read_text().split()
+                try:
+                    children = (task / "children").read_text().split()
+                except FileNotFoundError:  # the thread ended after the folder was listed
+                    continue
                 found.extend(int(child) for child in children)
         return found
 
