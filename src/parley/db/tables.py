@@ -106,8 +106,11 @@ agents = Table(
     Column("id", BigInteger, nullable=False),
     Column("name", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The agent's id at a voice provider (Retell, Vapi, ...), for agents created on first sight.
+    Column("external_id", String(255), nullable=True),
     PrimaryKeyConstraint("org_id", "id"),
     UniqueConstraint("id"),
+    Index("ix_agents_org_external", "org_id", "external_id", unique=True),
 )
 
 agent_versions = Table(
@@ -144,6 +147,12 @@ conversations = Table(
     Column("ended_at", UTCDateTime, nullable=True),
     Column("has_recording", Boolean, nullable=False, default=False),
     Column("participant_count", Integer, nullable=False, default=0),
+    # Set by the writer that created it (a provider's call id, a ticket number); unique per org.
+    Column("external_id", String(255), nullable=True),
+    # Analysis, as the providers report it.
+    Column("ended_reason", String(200), nullable=True),
+    Column("sentiment", String(16), nullable=True),
+    Column("successful", Boolean, nullable=True),
     PrimaryKeyConstraint("org_id", "id"),
     ForeignKeyConstraint(["org_id", "agent_id"], ["agents.org_id", "agents.id"]),
     # Each list index ends in (created_at, id) so a filtered page is read in order, never sorted.
@@ -154,6 +163,21 @@ conversations = Table(
     Index("ix_conversations_org_direction_created", "org_id", "direction", "created_at", "id"),
     Index("ix_conversations_org_user_created", "org_id", "user_id", "created_at", "id"),
     Index("ix_conversations_org_duration", "org_id", "duration_seconds"),
+    Index("ix_conversations_org_external", "org_id", "external_id", unique=True),
+    Index("ix_conversations_org_sentiment_created", "org_id", "sentiment", "created_at", "id"),
+)
+
+conversation_tags = Table(
+    "conversation_tags",
+    metadata,
+    Column("org_id", Integer, nullable=False),
+    Column("conversation_id", BigInteger, nullable=False),
+    Column("tag", String(64), nullable=False),
+    PrimaryKeyConstraint("org_id", "conversation_id", "tag"),
+    ForeignKeyConstraint(
+        ["org_id", "conversation_id"], ["conversations.org_id", "conversations.id"], ondelete="CASCADE"
+    ),
+    Index("ix_conversation_tags_org_tag", "org_id", "tag", "conversation_id"),
 )
 
 participants = Table(
@@ -178,6 +202,8 @@ transcript_turns = Table(
     Column("speaker", String(16), nullable=False),
     Column("text", Text, nullable=False),
     Column("offset_ms", Integer, nullable=False),
+    # A partial (live) turn is replaced by later versions with the same seq; a final one never is.
+    Column("final", Boolean, nullable=False, default=True, server_default="1"),
     PrimaryKeyConstraint("org_id", "conversation_id", "seq"),
     ForeignKeyConstraint(
         ["org_id", "conversation_id"], ["conversations.org_id", "conversations.id"], ondelete="CASCADE"
@@ -199,4 +225,87 @@ recordings = Table(
     ForeignKeyConstraint(
         ["org_id", "conversation_id"], ["conversations.org_id", "conversations.id"], ondelete="CASCADE"
     ),
+)
+
+
+# Idempotency-Key records: a retried write replays the first answer instead of writing again.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("org_id", Integer, ForeignKey("orgs.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of method, path and body
+    Column("status_code", Integer, nullable=True),  # None while the first request runs
+    Column("response", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("org_id", "key"),
+    Index("ix_idempotency_keys_org_created", "org_id", "created_at"),
+)
+
+# The event log (an outbox): every change ingestion makes appends its event in the same
+# transaction. ``seq`` is allocated from ``event_counters`` under the org's row lock, so events
+# commit in ``seq`` order and a reader of "after N" can never step past one still to commit.
+event_counters = Table(
+    "event_counters",
+    metadata,
+    Column("org_id", Integer, ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("org_id", Integer, ForeignKey("orgs.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("conversation_id", BigInteger, nullable=False),  # no foreign key: a deletion is an event too
+    Column("kind", String(32), nullable=False),
+    Column("body", Text, nullable=False),  # JSON
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("org_id", "seq"),
+    Index("ix_events_org_conversation", "org_id", "conversation_id", "seq"),
+    Index("ix_events_org_created", "org_id", "created_at"),
+)
+
+# Work done off the request path and retried until it succeeds: fetching a recording a provider
+# links to, writing a summary.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("org_id", Integer, ForeignKey("orgs.id", ondelete="CASCADE"), nullable=False),
+    Column("id", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("conversation_id", BigInteger, nullable=False),
+    Column("payload", Text, nullable=False),  # JSON
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("run_after", UTCDateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("org_id", "id"),
+    Index("ix_jobs_org_run_after", "org_id", "run_after"),
+)
+
+# Provider webhooks: the URL /hooks/{provider}/{id} names the hook, and so the org. Global like
+# tokens (a reference table when distributed): the id is looked up before the org is known.
+hooks = Table(
+    "hooks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("org_id", Integer, ForeignKey("orgs.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(16), nullable=False),
+    Column("secret", Text, nullable=False),  # encrypted with the instance key (schemes need it whole)
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_hooks_org_id", "org_id"),
+)
+
+# Provider deliveries already applied, so a repeated delivery is ignored.
+hook_deliveries = Table(
+    "hook_deliveries",
+    metadata,
+    Column("org_id", Integer, ForeignKey("orgs.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(16), nullable=False),
+    Column("delivery_key", String(255), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("org_id", "provider", "delivery_key"),
+    Index("ix_hook_deliveries_org_received", "org_id", "received_at"),
 )
