@@ -44,6 +44,7 @@ def test_detail_has_transcript_participants_and_recordings(
         "speaker": "caller",
         "text": "turn number 3",
         "offset_ms": 4500,
+        "final": True,
     }
     assert body["participants"] == [
         {"address": "boss@example.com", "role": "cc"},
@@ -58,7 +59,7 @@ def test_detail_without_read_sensitive_is_the_safe_subset(
     client: TestClient, world: World, long_call: str
 ) -> None:
     body = client.get(f"/core/conversations/{long_call}", headers=bearer(world.acme.tokens["read"])).json()
-    assert set(body) == SAFE_KEYS | {"started_at", "ended_at"}
+    assert set(body) == SAFE_KEYS | {"started_at", "ended_at", "tags"}
 
 
 @pytest.mark.parametrize("ref", ["12345", "not-a-number", "99999999999999999999", "-5", "²", "١٢٣"])

@@ -88,7 +88,7 @@ def test_rows_inserted_while_paging_do_not_shift_pages(client: TestClient, world
 # What the README promises a list item holds, with and without read_sensitive.
 SAFE_KEYS = {
     "id", "created_at", "channel", "direction", "status", "agent", "agent_number", "duration_seconds",
-    "has_recording", "url",
+    "has_recording", "url", "external_id", "ended_reason", "sentiment", "successful",
 }  # fmt: skip
 SENSITIVE_KEYS = {"user_id", "caller_name", "summary", "participants", "recording_url"}
 

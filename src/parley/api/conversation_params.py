@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from parley.conversations.enums import LISTED_STATUSES, Channel, Direction, Status
+from parley.conversations.enums import LISTED_STATUSES, Channel, Direction, Sentiment, Status
 from parley.conversations.filters import MAX_QUERY_LENGTH, ConversationFilters
 from parley.conversations.ids import parse_conversation_id
 from parley.conversations.terms import SearchTerms
@@ -28,6 +28,10 @@ FILTER_PARAMS = frozenset(
         "user_id",
         "has_recording",
         "q",
+        "sentiment",
+        "successful",
+        "tag",
+        "ended_reason",
     }
 )
 
@@ -88,6 +92,17 @@ async def filters_from_query(
     has_recording: Annotated[
         bool | None, Query(description="Only rows with (true) or without a recording.")
     ] = None,
+    sentiment: Annotated[list[Sentiment], Query(description="Only these sentiments (repeatable).")] = [],  # noqa: B006
+    successful: Annotated[
+        bool | None, Query(description="Only rows the analysis judged (un)successful.")
+    ] = None,
+    tag: Annotated[
+        list[str],
+        Query(max_length=64, description="Only rows carrying every one of these tags (repeatable)."),
+    ] = [],  # noqa: B006
+    ended_reason: Annotated[
+        str | None, Query(max_length=200, description="Why it ended, exactly, e.g. customer-ended-call.")
+    ] = None,
     q: Annotated[
         str | None,
         Query(
@@ -119,6 +134,10 @@ async def filters_from_query(
         max_duration=max_duration,
         user_id=user_id,
         has_recording=has_recording,
+        sentiments=tuple(sorted(set(sentiment))),
+        successful=successful,
+        tags=tuple(sorted(set(tag))),
+        ended_reason=ended_reason,
         # Parsed here, once: a q with nothing searchable is refused before any response starts.
         q=SearchTerms.parse(q) if q is not None else None,
     )

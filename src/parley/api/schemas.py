@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from parley.conversations.enums import Channel, Direction, Status
+from parley.conversations.enums import Channel, Direction, Sentiment, Status
 
 SENSITIVE = "Only with conversations:read_sensitive; the key is absent otherwise."
 
@@ -48,6 +48,10 @@ class ConversationFields(BaseModel):
     caller_name: str | None = Field(default=None, description=SENSITIVE)
     summary: str | None = Field(default=None, description=SENSITIVE)
     recording_url: str | None = Field(default=None, description=SENSITIVE)
+    external_id: str | None = Field(description="The writer's own id (a provider's call id); unique per org.")
+    ended_reason: str | None = Field(description="Why it ended, as the provider says (customer-ended-call).")
+    sentiment: Sentiment | None = Field(description="positive, neutral or negative, from the analysis.")
+    successful: bool | None = Field(description="Whether the analysis judged it successful.")
 
 
 class ConversationItem(ConversationFields):
@@ -65,6 +69,7 @@ class Turn(BaseModel):
     speaker: str
     text: str
     offset_ms: int = Field(description="Milliseconds since the conversation started.")
+    final: bool = Field(description="False for a partial (live) turn that later versions replace.")
 
 
 class ParticipantOut(BaseModel):
@@ -85,6 +90,7 @@ class ConversationDetail(ConversationFields):
     ended_at: str | None
     transcript: list[Turn] | None = Field(default=None, description=SENSITIVE)
     recordings: list[RecordingOut] | None = Field(default=None, description=SENSITIVE)
+    tags: list[str] = Field(description="Short labels from the analysis or the writer.")
 
 
 class Problem(BaseModel):

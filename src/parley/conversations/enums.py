@@ -84,6 +84,12 @@ HIDDEN_STATUSES = frozenset({Status.TOKEN_CREATED})
 LISTED_STATUSES = tuple(s for s in Status if s not in HIDDEN_STATUSES)
 
 
+class Sentiment(StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+
+
 class Speaker(StrEnum):
     AGENT = "agent"
     CALLER = "caller"

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import orjson
 
-from parley.conversations.enums import Channel, Direction, Status
+from parley.conversations.enums import Channel, Direction, Sentiment, Status
 from parley.conversations.terms import SearchTerms
 
 MAX_QUERY_LENGTH = 500
@@ -33,6 +33,10 @@ class ConversationFilters:
     user_id: str | None = None
     has_recording: bool | None = None
     q: SearchTerms | None = None
+    sentiments: tuple[Sentiment, ...] = ()
+    successful: bool | None = None
+    tags: tuple[str, ...] = ()  # a conversation must carry every one
+    ended_reason: str | None = None
 
     def parameters(self) -> frozenset[str]:
         """The query parameters this filter set uses (named as in the request)."""
@@ -48,13 +52,17 @@ class ConversationFilters:
             "user_id": self.user_id is not None,
             "has_recording": self.has_recording is not None,
             "q": self.q is not None,
+            "sentiment": bool(self.sentiments),
+            "successful": self.successful is not None,
+            "tag": bool(self.tags),
+            "ended_reason": self.ended_reason is not None,
         }
         return frozenset(name for name, on in used.items() if on)
 
     def fingerprint(self) -> str:
         """A short stable digest of the filter values; cursors carry it so they can't be replayed
         against a different filter set."""
-        canonical = {
+        canonical: dict[str, object] = {
             "agent_ids": sorted(self.agent_ids),
             "direction": self.direction,
             "statuses": sorted(self.statuses),
@@ -67,4 +75,12 @@ class ConversationFilters:
             "has_recording": self.has_recording,
             "q": self.q.text if self.q is not None else None,
         }
+        # Filters added later count only when set, so cursors issued before them stay valid.
+        later = {
+            "sentiments": sorted(self.sentiments),
+            "successful": self.successful,
+            "tags": sorted(self.tags),
+            "ended_reason": self.ended_reason,
+        }
+        canonical.update({name: value for name, value in later.items() if value not in (None, [])})
         return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]

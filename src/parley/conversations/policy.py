@@ -51,6 +51,7 @@ class Source:
     detail: DetailRow | None = None
     turns: Sequence[AnyRow] = ()
     recordings: Sequence[AnyRow] = ()
+    tags: Sequence[str] = ()
 
 
 class _Absent:
@@ -125,13 +126,18 @@ FIELDS: tuple[Field, ...] = (
     Field("created_at", SAFE, lambda s: rfc3339(s.row.created_at), csv=(CsvColumn("Date", cells.date), CsvColumn("Time", cells.time)), filters=("created_after", "created_before")),
     Field("channel", SAFE, lambda s: s.row.channel, csv=(CsvColumn("Type", cells.channel),), filters=("channel",)),
     Field("has_recording", SAFE, lambda s: bool(s.row.has_recording), filters=("has_recording",)),
+    Field("external_id", SAFE, lambda s: s.row.external_id),
+    Field("ended_reason", SAFE, lambda s: s.row.ended_reason, filters=("ended_reason",)),
+    Field("sentiment", SAFE, lambda s: s.row.sentiment, filters=("sentiment",)),
+    Field("successful", SAFE, lambda s: s.row.successful, filters=("successful",)),
+    Field("tags", SAFE, lambda s: list(s.tags), DETAIL_ONLY, filters=("tag",)),
     Field("participants", SENSITIVE, lambda s: [p.address for p in s.participants], LIST_ONLY, filters=("q",)),
     Field("participants", SENSITIVE, lambda s: [{"address": p.address, "role": p.role} for p in s.participants], DETAIL_ONLY),
     Field("recording_url", SENSITIVE, _recording_url),
     Field("match", SENSITIVE, lambda s: s.snippet.as_json() if s.snippet is not None else ABSENT, LIST_ONLY),
     Field("started_at", SAFE, lambda s: rfc3339(_detail(s).started_at), DETAIL_ONLY),
     Field("ended_at", SAFE, lambda s: rfc3339(_detail(s).ended_at), DETAIL_ONLY),
-    Field("transcript", SENSITIVE, lambda s: [{"seq": t.seq, "speaker": t.speaker, "text": t.text, "offset_ms": t.offset_ms} for t in s.turns], DETAIL_ONLY, filters=("q",)),
+    Field("transcript", SENSITIVE, lambda s: [{"seq": t.seq, "speaker": t.speaker, "text": t.text, "offset_ms": t.offset_ms, "final": t.final} for t in s.turns], DETAIL_ONLY, filters=("q",)),
     Field("recordings", SENSITIVE, _recordings, DETAIL_ONLY),
 )  # fmt: skip
 
@@ -192,3 +198,11 @@ def authorize_read(
         if any(f.name in reveals for f in hidden):
             principal.require(Scope.READ_SENSITIVE)
     return Access(Visible(principal.org_id), sensitive, _shown(FIELDS, sensitive))
+
+
+def authorize_write(principal: Principal) -> Access:
+    """The check every write passes: conversations:manage. What the writer is shown back is
+    what it may read, pending web sessions included (it may be the one starting them)."""
+    principal.require(Scope.MANAGE)
+    sensitive = principal.sensitive
+    return Access(Visible(principal.org_id, pending=True), sensitive, _shown(FIELDS, sensitive))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, select, tuple_
 
 from parley.conversations import search
 from parley.conversations.cursor import Position
@@ -55,6 +55,17 @@ def filter_conditions(dialect: str, filters: ConversationFilters) -> list[Column
         conditions.append(c.c.user_id == filters.user_id)
     if filters.has_recording is not None:
         conditions.append(c.c.has_recording.is_(filters.has_recording))
+    if filters.sentiments:
+        conditions.append(c.c.sentiment.in_([s.value for s in filters.sentiments]))
+    if filters.successful is not None:
+        conditions.append(c.c.successful.is_(filters.successful))
+    if filters.ended_reason is not None:
+        conditions.append(c.c.ended_reason == filters.ended_reason)
+    tags = tables.conversation_tags
+    for tag in filters.tags:  # every one of them
+        conditions.append(
+            exists().where(tags.c.org_id == c.c.org_id, tags.c.conversation_id == c.c.id, tags.c.tag == tag)
+        )
     return conditions
 
 
@@ -187,7 +198,7 @@ def transcript(connection: Connection, visible: Visible, conversation_id: int) -
     t = tables.transcript_turns
     return list(
         connection.execute(
-            select(t.c.seq, t.c.speaker, t.c.text, t.c.offset_ms)
+            select(t.c.seq, t.c.speaker, t.c.text, t.c.offset_ms, t.c.final)
             .where(visible.owns(t), t.c.conversation_id == conversation_id)
             .order_by(t.c.seq)
         )
@@ -202,4 +213,13 @@ def recordings(connection: Connection, visible: Visible, conversation_id: int) -
             .where(visible.owns(r), r.c.conversation_id == conversation_id)
             .order_by(r.c.seq)
         )
+    )
+
+
+def tags(connection: Connection, visible: Visible, conversation_id: int) -> list[str]:
+    g = tables.conversation_tags
+    return list(
+        connection.execute(
+            select(g.c.tag).where(visible.owns(g), g.c.conversation_id == conversation_id).order_by(g.c.tag)
+        ).scalars()
     )

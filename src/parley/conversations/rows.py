@@ -33,6 +33,10 @@ LIST_COLUMNS = (
     c.c.duration_seconds,
     c.c.has_recording,
     c.c.participant_count,
+    c.c.external_id,
+    c.c.ended_reason,
+    c.c.sentiment,
+    c.c.successful,
 )
 DETAIL_COLUMNS = (*LIST_COLUMNS, c.c.started_at, c.c.ended_at)
 
@@ -61,6 +65,10 @@ class ConversationRow(NamedTuple):
     duration_seconds: int | None
     has_recording: bool
     participant_count: int
+    external_id: str | None
+    ended_reason: str | None
+    sentiment: str | None
+    successful: bool | None
 
 
 class DetailRow(NamedTuple):

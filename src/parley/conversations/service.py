@@ -79,6 +79,7 @@ def conversation_detail(
         detail=detail,
         turns=queries.transcript(connection, visible, row.id) if access.shows("transcript") else (),
         recordings=queries.recordings(connection, visible, row.id) if access.shows("recordings") else (),
+        tags=queries.tags(connection, visible, row.id),
     )
     return access.present(source, View.DETAIL)
 

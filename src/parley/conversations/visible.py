@@ -21,13 +21,17 @@ _HIDDEN = sorted(s.value for s in HIDDEN_STATUSES)
 
 @dataclass(frozen=True, slots=True)
 class Visible:
-    """The conversations of ``org_id`` that are listed (pending web sessions are not)."""
+    """The conversations of ``org_id`` that are listed (pending web sessions are not), or, for
+    a writer, that exist (``pending``: a writer sees the web sessions it is about to start)."""
 
     org_id: int
+    pending: bool = False
 
     @property
     def where(self) -> ColumnElement[bool]:
         """The condition on ``conversations`` that keeps a statement inside the set."""
+        if self.pending:
+            return c.c.org_id == self.org_id
         return and_(c.c.org_id == self.org_id, c.c.status.not_in(_HIDDEN))
 
     def owns(self, table: Table) -> ColumnElement[bool]:

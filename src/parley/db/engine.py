@@ -43,6 +43,19 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+_WRITE_OPTION = "parley_write"
+
+
+@contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for one write: committed when the block ends, rolled back
+    if it raises. On SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE)."""
+    with engine.connect() as connection:
+        connection = connection.execution_options(**{_WRITE_OPTION: True})
+        with connection.begin():
+            yield connection
+
+
 @contextmanager
 def read_connection(engine: Engine) -> Iterator[Connection]:
     """A connection for work that only reads, given back to the pool when the block ends.
@@ -90,4 +103,8 @@ def _postgres_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A write transaction takes SQLite's write lock when it begins: one that read first and
+    # then asked for it would fail at once ("database is locked") whenever another writer got
+    # there in between, without waiting for the busy timeout.
+    immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

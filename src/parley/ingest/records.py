@@ -46,3 +46,8 @@ class NewConversation:
     turns: tuple[Turn, ...] = ()
     participants: tuple[Participant, ...] = field(default=())
     recordings: tuple[Recording, ...] = ()
+    external_id: str | None = None
+    ended_reason: str | None = None
+    sentiment: str | None = None
+    successful: bool | None = None
+    tags: tuple[str, ...] = ()

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.exc import DBAPIError
 
 from parley.db import tables
+from parley.ingest.documents import identifiers, transcript_text
 from parley.ingest.records import NewConversation
 
 _Row = tuple[Any, ...]
@@ -38,6 +39,10 @@ _CONVERSATION_COLUMNS = (
     "ended_at",
     "has_recording",
     "participant_count",
+    "external_id",
+    "ended_reason",
+    "sentiment",
+    "successful",
 )
 _TURN_COLUMNS = ("org_id", "conversation_id", "seq", "speaker", "text", "offset_ms")
 _PARTICIPANT_COLUMNS = ("org_id", "conversation_id", "address", "role")
@@ -54,14 +59,16 @@ _RECORDING_COLUMNS = (
 
 
 def search_identifiers(conversation: NewConversation) -> str:
-    """What the trigram index holds: every identifier a user may paste a fragment of."""
-    parts = [str(conversation.id), conversation.user_id or "", conversation.agent_number or ""]
-    parts.extend(p.address for p in conversation.participants)
-    return " ".join(p for p in parts if p)
+    return identifiers(
+        conversation.id,
+        conversation.user_id,
+        conversation.agent_number,
+        (p.address for p in conversation.participants),
+    )
 
 
-def transcript_text(conversation: NewConversation) -> str:
-    return "\n".join(turn.text for turn in conversation.turns)
+def _transcript(conversation: NewConversation) -> str:
+    return transcript_text(turn.text for turn in conversation.turns)
 
 
 def insert_conversations(connection: Connection, org_id: int, batch: Sequence[NewConversation]) -> None:
@@ -93,6 +100,10 @@ def insert_conversations(connection: Connection, org_id: int, batch: Sequence[Ne
                     moment(c.ended_at),
                     flag(bool(c.recordings)),
                     len(c.participants),
+                    c.external_id,
+                    c.ended_reason,
+                    c.sentiment,
+                    None if c.successful is None else flag(c.successful),
                 )
                 for c in batch
             ],
@@ -104,6 +115,10 @@ def insert_conversations(connection: Connection, org_id: int, batch: Sequence[Ne
                 for c in batch
                 for seq, t in enumerate(c.turns)
             ],
+        ),
+        "conversation_tags": (
+            ("org_id", "conversation_id", "tag"),
+            [(org_id, c.id, tag) for c in batch for tag in c.tags],
         ),
         "participants": (
             _PARTICIPANT_COLUMNS,
@@ -131,10 +146,7 @@ def insert_conversations(connection: Connection, org_id: int, batch: Sequence[Ne
         # PostgreSQL's one search table, keyed like the conversation (see migration 0002).
         rows["conversation_text"] = (
             ("org_id", "conversation_id", "summary", "caller_name", "transcript", "idents"),
-            [
-                (org_id, c.id, c.summary, c.caller_name, transcript_text(c), search_identifiers(c))
-                for c in batch
-            ],
+            [(org_id, c.id, c.summary, c.caller_name, _transcript(c), search_identifiers(c)) for c in batch],
         )
     bulk = _copy if dialect.name == "postgresql" and dialect.driver == "psycopg" else _insert_many
     for table, (columns, values) in rows.items():
@@ -146,7 +158,7 @@ def insert_conversations(connection: Connection, org_id: int, batch: Sequence[Ne
             connection,
             "conversation_text",
             ("rowid", "summary", "caller_name", "transcript"),
-            [(c.id, c.summary, c.caller_name, transcript_text(c)) for c in batch],
+            [(c.id, c.summary, c.caller_name, _transcript(c)) for c in batch],
         )
         _insert_many(
             connection,
