@@ -59,3 +59,21 @@ class RangeNotSatisfiable(ParleyError):
     status = 416
     title = "Range Not Satisfiable"
     slug = "range-not-satisfiable"
+
+
+class PayloadTooLarge(ParleyError):
+    status = 413
+    title = "Content Too Large"
+    slug = "payload-too-large"
+
+
+class UnsupportedMediaType(ParleyError):
+    status = 415
+    title = "Unsupported Media Type"
+    slug = "unsupported-media-type"
+
+
+class Unprocessable(ParleyError):
+    status = 422
+    title = "Unprocessable Content"
+    slug = "unprocessable"
