@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from parley.conversations.enums import HIDDEN_STATUSES, Channel, Direction, Status
+from parley.conversations.enums import HIDDEN_STATUSES, LISTED_STATUSES, Channel, Direction, Status
 from parley.conversations.filters import MAX_QUERY_LENGTH, ConversationFilters
 from parley.conversations.ids import parse_conversation_id
 from parley.conversations.search import SearchTerms
@@ -69,10 +69,33 @@ def _agent_ids(values: list[str]) -> tuple[int, ...]:
     return tuple(sorted(set(ids)))
 
 
+def _statuses(values: list[str]) -> tuple[Status, ...]:
+    """Parsed here, not by the framework, so token_created gets its own answer and neither the
+    error nor the OpenAPI enum offers it."""
+    for value in values:
+        if value in HIDDEN_STATUSES:
+            raise BadRequest(
+                f"status {value!r} is never listed: pending web sessions are hidden from the inbox.",
+                parameter="status",
+            )
+        if value not in LISTED_STATUSES:
+            allowed = ", ".join(f"'{s.value}'" for s in LISTED_STATUSES[:-1])
+            raise BadRequest(
+                f"status must be {allowed} or '{LISTED_STATUSES[-1].value}'.", parameter="status"
+            )
+    return tuple(sorted({Status(value) for value in values}))
+
+
 def filters_from_query(
     agent_id: Annotated[list[str], Query(description="Only these agents (repeatable).")] = [],  # noqa: B006
     direction: Annotated[Direction | None, Query(description="inbound or outbound.")] = None,
-    status: Annotated[list[Status], Query(description="Only these statuses (repeatable).")] = [],  # noqa: B006
+    status: Annotated[
+        list[str],
+        Query(
+            description="Only these statuses (repeatable).",
+            json_schema_extra={"items": {"type": "string", "enum": [s.value for s in LISTED_STATUSES]}},
+        ),
+    ] = [],  # noqa: B006
     channel: Annotated[list[Channel], Query(description="Only these channels (repeatable).")] = [],  # noqa: B006
     created_after: Annotated[str | None, Query(description="RFC 3339; inclusive.")] = None,
     created_before: Annotated[str | None, Query(description="RFC 3339; exclusive.")] = None,
@@ -97,12 +120,6 @@ def filters_from_query(
         ),
     ] = None,
 ) -> ConversationFilters:
-    hidden = [s for s in status if s in HIDDEN_STATUSES]
-    if hidden:
-        raise BadRequest(
-            f"status {hidden[0].value!r} is never listed: pending web sessions are hidden from the inbox.",
-            parameter="status",
-        )
     after, before = _timestamp("created_after", created_after), _timestamp("created_before", created_before)
     if after and before and after >= before:
         raise BadRequest("created_after must be earlier than created_before.", parameter="created_after")
@@ -113,7 +130,7 @@ def filters_from_query(
     return ConversationFilters(
         agent_ids=_agent_ids(agent_id),
         direction=direction,
-        statuses=tuple(sorted(set(status))),
+        statuses=_statuses(status),
         channels=tuple(sorted(set(channel))),
         created_after=after,
         created_before=before,

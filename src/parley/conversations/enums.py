@@ -81,6 +81,9 @@ PLAYABLE_STATUSES = frozenset({Status.COMPLETED, Status.TRANSFERRED})
 
 HIDDEN_STATUSES = frozenset({Status.TOKEN_CREATED})
 
+# What the inbox lists and a status filter may name, in lifecycle order.
+LISTED_STATUSES = tuple(s for s in Status if s not in HIDDEN_STATUSES)
+
 
 class Speaker(StrEnum):
     AGENT = "agent"
