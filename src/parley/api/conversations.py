@@ -14,7 +14,13 @@ from sqlalchemy import Connection
 
 from parley.api.conversation_params import FILTER_PARAMS, filters_from_query, reject_unknown_params
 from parley.api.deps import LinksDep, ReadingDep, SecretKeyDep, SettingsDep
-from parley.api.schemas import PROBLEM_RESPONSES, ConversationDetail, ConversationPage, Problem
+from parley.api.schemas import (
+    PROBLEM_RESPONSES,
+    RANGE_RESPONSES,
+    ConversationDetail,
+    ConversationPage,
+    Problem,
+)
 from parley.auth.principal import Principal
 from parley.auth.scopes import Scope
 from parley.conversations import queries
@@ -24,6 +30,7 @@ from parley.conversations.filters import ConversationFilters
 from parley.conversations.ids import parse_conversation_id
 from parley.conversations.service import conversation_detail, list_page, require_filters_allowed
 from parley.errors import NotFound
+from parley.recordings.response import recording_response
 from parley.recordings.store import LocalBlobStore
 
 router = APIRouter(prefix="/core/conversations", tags=["conversations"], responses=PROBLEM_RESPONSES)
@@ -117,14 +124,16 @@ async def get_conversation(
     "/{conversation_id}/recording",
     summary="Stream a recording (supports HTTP Range)",
     response_class=FileResponse,
-    responses={**NOT_FOUND, 206: {"description": "Partial content for a Range request."}},
+    responses={**NOT_FOUND, **RANGE_RESPONSES},
 )
 async def get_recording(
+    request: Request,
     conversation_id: str,
     reading: ReadingDep,
     settings: SettingsDep,
     seq: Annotated[int, Query(ge=0, description="Which recording, when there are several.")] = 0,
 ) -> FileResponse:
+    reject_unknown_params(request, frozenset({"seq"}))
     reading.principal.require(Scope.READ_SENSITIVE)
     parsed = parse_conversation_id(conversation_id)
 
@@ -139,6 +148,6 @@ async def get_recording(
     if recording is None:
         raise NotFound(f"Conversation {conversation_id!r} has no recording {seq}.")
     path = LocalBlobStore(settings.recordings_dir).path_for(recording.blob_key)
-    return FileResponse(
-        path, media_type=recording.content_type, headers={"Cache-Control": "private, max-age=3600"}
+    return recording_response(
+        request, path, recording.content_type, {"Cache-Control": "private, max-age=3600"}
     )

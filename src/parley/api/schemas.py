@@ -109,3 +109,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
     401: _problem("Missing, malformed, unknown, revoked or expired token."),
     403: _problem("Missing scope, or not a member of the org."),
 }
+RANGE_RESPONSES: dict[int | str, dict[str, object]] = {
+    206: {
+        "description": "Partial content for a satisfiable Range request; a Range that cannot be parsed is ignored."
+    },
+    416: _problem("No requested range lies within the file; Content-Range gives its length."),
+}
