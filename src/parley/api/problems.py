@@ -10,9 +10,9 @@ from http import HTTPStatus
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from fastapi.routing import iter_route_contexts
 from starlette.routing import Match
 
 from parley.api.validation import describe_all
@@ -85,9 +85,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         kind = _framework_kind(exc.status_code)
         headers = dict(exc.headers or {})
-        detail = str(exc.detail)
+        detail = str(exc.detail).strip()
         if detail == HTTPStatus(exc.status_code).phrase:  # Starlette's default, not a sentence
             detail = kind.default_detail
+        elif not detail.endswith("."):  # e.g. FastAPI's "There was an error parsing the body"
+            detail += "."
         if kind is METHOD_NOT_ALLOWED:
             headers["Allow"] = _allowed_methods(request, exc)
             detail = f"This address does not accept {request.method}; it accepts {headers['Allow']}."
