@@ -104,14 +104,12 @@ def _problem(description: str) -> dict[str, object]:
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
     400: _problem(
-        "invalid-parameter (names the parameter), or bad-request: a malformed cursor, a PAT without X-Anyreach-Org."
+        "invalid-parameter, naming the parameter; bad-request: a bad cursor, a PAT without its org."
     ),
     401: _problem("Missing, malformed, unknown, revoked or expired token."),
     403: _problem("Missing scope, or not a member of the org."),
 }
 RANGE_RESPONSES: dict[int | str, dict[str, object]] = {
-    206: {
-        "description": "Partial content for a satisfiable Range request; a Range that cannot be parsed is ignored."
-    },
+    206: {"description": "Part of the file, for a Range request; a Range that does not parse is ignored."},
     416: _problem("No requested range lies within the file; Content-Range gives its length."),
 }
