@@ -53,7 +53,8 @@ class Case:
     body: bytes | None = None
 
     def __str__(self) -> str:
-        return f"{self.method} {self.url[:60]} {self.headers or ''} ({self.fault or self.kind.slug})"
+        headers = str(self.headers)[:60] if self.headers else ""
+        return f"{self.method} {self.url[:60]} {headers} ({self.fault or self.kind.slug})"
 
 
 def _route_cases(route: str) -> list[Case]:
@@ -159,6 +160,15 @@ CASES: list[Case] = [
         f"{LIST}/{RECORDED}/recording",
         token="sensitive",
         headers={"Range": "bytes=-0"},
+    ),
+    Case(
+        RECORDING,
+        Fault.RANGE,
+        errors.RANGE_NOT_SATISFIABLE,
+        "GET",
+        f"{LIST}/{RECORDED}/recording",
+        token="sensitive",
+        headers={"Range": "bytes=" + "9" * 5000 + "-"},
     ),
     _method(RECORDING, "POST", f"{LIST}/{RECORDED}/recording"),
     *_auth("/web/agents", "/web/agents"),

@@ -22,6 +22,7 @@ from parley.errors import RangeNotSatisfiable
 # int-range or suffix-range (RFC 9110 14.1.1); list elements may be empty and have spaces around.
 _RANGE_SPEC = re.compile(r"(?:([0-9]+)-([0-9]*)|-([0-9]+))")
 _WEAK = "W/"
+_BEYOND_ANY_FILE = 2**63  # stands for positions too long to convert (int() refuses over 4300 digits)
 
 
 def satisfiable_ranges(header: str, size: int) -> list[tuple[int, int]] | None:
@@ -31,23 +32,29 @@ def satisfiable_ranges(header: str, size: int) -> list[tuple[int, int]] | None:
     if not equals or unit.strip().lower() != "bytes":
         return None
     elements = [element.strip() for element in range_set.split(",")]
-    specs = [_RANGE_SPEC.fullmatch(element) for element in elements if element]
-    if not specs or None in specs:
+    present = [element for element in elements if element]
+    specs = [spec for spec in map(_RANGE_SPEC.fullmatch, present) if spec is not None]
+    if not specs or len(specs) != len(present):
         return None
     ranges: list[tuple[int, int]] = []
     for spec in specs:
-        assert spec is not None
         first, last, suffix = spec.groups()
         if suffix is not None:
-            if int(suffix) > 0 and size > 0:
-                ranges.append((max(size - int(suffix), 0), size - 1))
+            length = _position(suffix)
+            if length > 0 and size > 0:
+                ranges.append((max(size - length, 0), size - 1))
             continue
-        start = int(first)
-        if last and int(last) < start:
+        start, end = _position(first), _position(last) if last else _BEYOND_ANY_FILE
+        if end < start:
             return None  # an invalid int-range makes the whole header invalid
         if start < size:
-            ranges.append((start, min(int(last), size - 1) if last else size - 1))
+            ranges.append((start, min(end, size - 1)))
     return ranges
+
+
+def _position(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) < 19 else _BEYOND_ANY_FILE
 
 
 def _if_range_holds(if_range: str | None, response: FileResponse) -> bool:
