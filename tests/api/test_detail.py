@@ -111,3 +111,69 @@ def test_conversation_without_recording_is_404(client: TestClient, world: World)
     items = client.get("/core/conversations?has_recording=false&limit=1", headers=headers).json()["data"]
     response = client.get(f"/core/conversations/{items[0]['id']}/recording", headers=headers)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("range_header", "status", "part"),
+    [
+        ("bytes=4-11", 206, slice(4, 12)),
+        ("bytes=4-", 206, slice(4, None)),
+        ("bytes=-4", 206, slice(-4, None)),
+        ("bytes=0-99999999", 206, slice(0, None)),  # the end is clamped to the file
+        ("bytes=0-1, 99999999-", 206, slice(0, 2)),  # ranges past the end are dropped
+        ("BYTES=2-3", 206, slice(2, 4)),
+        ("bytes=0-" + "9" * 5000, 206, slice(0, None)),  # past int()'s digit limit, still a number
+        ("bytes=-" + "9" * 5000, 206, slice(0, None)),
+        # Not a valid bytes Range: ignored (RFC 9110 14.2), so the whole file, not an error.
+        ("bytes=abc", 200, slice(None)),
+        ("bytes=5-3", 200, slice(None)),
+        ("bytes=1-2,x", 200, slice(None)),
+        ("bytes=", 200, slice(None)),
+        ("bytes 0-1", 200, slice(None)),
+        ("items=0-1", 200, slice(None)),
+    ],
+)
+def test_recording_range_follows_rfc_9110(
+    client: TestClient, world: World, long_call: str, range_header: str, status: int, part: slice
+) -> None:
+    headers = bearer(world.acme.tokens["sensitive"])
+    url = f"/core/conversations/{long_call}/recording"
+    whole = client.get(url, headers=headers).content
+    response = client.get(url, headers={**headers, "Range": range_header})
+    assert response.status_code == status
+    assert response.headers["content-type"] == "audio/wav"
+    assert response.headers["accept-ranges"] == "bytes"
+    assert response.content == whole[part]
+    if status == 206:
+        first = part.start % len(whole) if part.start is not None else 0
+        assert (
+            response.headers["content-range"]
+            == f"bytes {first}-{first + len(response.content) - 1}/{len(whole)}"
+        )
+
+
+def test_recording_serves_several_ranges_as_multipart(
+    client: TestClient, world: World, long_call: str
+) -> None:
+    headers = bearer(world.acme.tokens["sensitive"])
+    response = client.get(
+        f"/core/conversations/{long_call}/recording", headers={**headers, "Range": "bytes=0-3,8-11"}
+    )
+    assert response.status_code == 206
+    assert response.headers["content-type"].startswith("multipart/byteranges; boundary=")
+    assert (
+        b"Content-Range: bytes 0-3/" in response.content and b"Content-Range: bytes 8-11/" in response.content
+    )
+
+
+@pytest.mark.parametrize("range_header", ["bytes=4-11", "bytes=99999999-"])
+def test_recording_if_range_of_another_version_gets_the_whole_file(
+    client: TestClient, world: World, long_call: str, range_header: str
+) -> None:
+    headers = bearer(world.acme.tokens["sensitive"])
+    url = f"/core/conversations/{long_call}/recording"
+    whole = client.get(url, headers=headers)
+    stale = client.get(url, headers={**headers, "Range": range_header, "If-Range": '"an-old-etag"'})
+    assert stale.status_code == 200 and stale.content == whole.content
+    current = client.get(url, headers={**headers, "Range": "bytes=4-11", "If-Range": whole.headers["etag"]})
+    assert current.status_code == 206 and current.content == whole.content[4:12]

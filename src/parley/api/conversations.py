@@ -15,13 +15,20 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from parley.api.conversation_params import FILTER_PARAMS, FiltersDep, reject_unknown_params
 from parley.api.deps import EngineDep, LinksDep, PrincipalDep, SecretKeyDep, SettingsDep
-from parley.api.schemas import PROBLEM_RESPONSES, ConversationDetail, ConversationPage, Problem
+from parley.api.schemas import (
+    PROBLEM_RESPONSES,
+    RANGE_RESPONSES,
+    ConversationDetail,
+    ConversationPage,
+    Problem,
+)
 from parley.conversations.cursor import MAX_CURSOR_LENGTH
 from parley.conversations.export.stream import stream_csv
 from parley.conversations.export.zones import parse_zone
 from parley.conversations.policy import authorize_read
 from parley.conversations.service import conversation_detail, find_recording, list_page
 from parley.db.engine import read_connection
+from parley.recordings.response import recording_response
 from parley.recordings.store import LocalBlobStore
 
 router = APIRouter(prefix="/core/conversations", tags=["conversations"], responses=PROBLEM_RESPONSES)
@@ -96,18 +103,20 @@ def get_conversation(
     "/{conversation_id}/recording",
     summary="Stream a recording (supports HTTP Range)",
     response_class=FileResponse,
-    responses={**NOT_FOUND, 206: {"description": "Partial content for a Range request."}},
+    responses={**NOT_FOUND, **RANGE_RESPONSES},
 )
 def get_recording(
+    request: Request,
     conversation_id: str,
     principal: PrincipalDep,
     engine: EngineDep,
     settings: SettingsDep,
     seq: Annotated[int, Query(ge=0, description="Which recording, when there are several.")] = 0,
 ) -> FileResponse:
+    reject_unknown_params(request, frozenset({"seq"}))
     with read_connection(engine) as connection:
         recording = find_recording(connection, principal, conversation_id, seq)
     path = LocalBlobStore(settings.recordings_dir).path_for(recording.blob_key)
-    return FileResponse(
-        path, media_type=recording.content_type, headers={"Cache-Control": "private, max-age=3600"}
+    return recording_response(
+        request, path, recording.content_type, {"Cache-Control": "private, max-age=3600"}
     )

@@ -1,83 +1,101 @@
-"""One error shape for the whole app: RFC 9457 ``application/problem+json``."""
+"""One error shape for the whole app, framework-made errors included: RFC 9457
+``application/problem+json`` rendered from the kinds of ``parley.errors``."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from http import HTTPStatus
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
-from parley.errors import ParleyError
+from parley.api.validation import describe_all
+from parley.errors import (
+    BAD_REQUEST,
+    INTERNAL_ERROR,
+    INVALID_PARAMETER,
+    METHOD_NOT_ALLOWED,
+    ParleyError,
+    ProblemKind,
+    kind_for_status,
+)
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
-_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    406: "Not Acceptable",
-    416: "Range Not Satisfiable",
-    422: "Unprocessable Content",
-    500: "Internal Server Error",
-}
-
 
 def problem_response(
-    status: int, detail: str, *, slug: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+    kind: ProblemKind,
+    detail: str,
+    *,
+    parameter: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
-    title = _TITLES.get(status, "Error")
-    body = {
-        "type": f"https://parley.dev/problems/{slug or title.lower().replace(' ', '-')}",
-        "title": title,
-        "status": status,
+    body: dict[str, object] = {
+        "type": kind.type_uri,
+        "title": kind.title,
+        "status": kind.status,
         "detail": detail,
-        **extra,
     }
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    if parameter is not None:
+        body["parameter"] = parameter
+    return Response(orjson.dumps(body), status_code=kind.status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
-    params = []
-    sentences = []
-    for error in errors:
-        location = [
-            str(part) for part in error.get("loc", ()) if part not in ("query", "path", "header", "body")
-        ]
-        name = ".".join(location) or "request"
-        message = str(error.get("msg", "is invalid"))
-        message = message.removeprefix("Value error, ")
-        params.append({"name": name, "reason": message})
-        sentences.append(f"{name}: {message}")
-    return "Invalid parameter " + "; ".join(sentences) + ".", params
+def _framework_kind(status: int) -> ProblemKind:
+    kind = kind_for_status(status)
+    if kind is None:
+        # Not raised by anything in this app today; answer truthfully rather than as a 500.
+        phrase = HTTPStatus(status).phrase
+        log.warning("no problem kind for HTTP status %s", status)
+        kind = ProblemKind(status, phrase, phrase.lower().replace(" ", "-"), f"{phrase}.")
+    return kind
+
+
+def _allowed_methods(request: Request, exc: StarletteHTTPException) -> str:
+    """Every method the address accepts. Starlette names only the first route with that path,
+    so ``PUT /login`` would otherwise be told GET alone although POST works too."""
+    allowed = {m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip()}
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                allowed |= route.methods
+    return ", ".join(sorted(allowed))
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ParleyError)
     async def parley_error(_request: Request, exc: ParleyError) -> Response:
-        return problem_response(exc.status, exc.detail, slug=exc.slug, headers=exc.headers, **exc.extra)
+        return problem_response(exc.problem_kind, exc.detail, parameter=exc.parameter, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
-        detail, params = _describe_validation(list(exc.errors()))
-        return problem_response(400, detail, slug="invalid-parameter", invalid_params=params)
+        invalid = describe_all(list(exc.errors()))
+        kind = INVALID_PARAMETER if invalid.parameter is not None else BAD_REQUEST
+        return problem_response(kind, invalid.detail, parameter=invalid.parameter)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
-        detail = str(exc.detail)
-        if exc.status_code == 404 and detail == "Not Found":
-            detail = "There is nothing at this address."
-        elif exc.status_code == 405:
-            detail = "This address does not accept that HTTP method."
-        return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        kind = _framework_kind(exc.status_code)
+        headers = dict(exc.headers or {})
+        detail = str(exc.detail).strip()
+        if detail == HTTPStatus(exc.status_code).phrase:  # Starlette's default, not a sentence
+            detail = kind.default_detail
+        elif not detail.endswith("."):  # e.g. FastAPI's "There was an error parsing the body"
+            detail += "."
+        if kind is METHOD_NOT_ALLOWED:
+            headers["Allow"] = _allowed_methods(request, exc)
+            detail = f"This address does not accept {request.method}; it accepts {headers['Allow']}."
+        return problem_response(kind, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected_error(_request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return problem_response(500, "Something went wrong on our side; the error has been logged.")
+        return problem_response(INTERNAL_ERROR, INTERNAL_ERROR.default_detail)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from parley.conversations.enums import Channel, Direction, Sentiment, Status
+from parley.errors import KINDS, TYPE_BASE
 
 SENSITIVE = "Only with conversations:read_sensitive; the key is absent otherwise."
 
@@ -96,17 +97,30 @@ class ConversationDetail(ConversationFields):
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
+    type: str = Field(
+        description=f"{TYPE_BASE} followed by one of: {', '.join(sorted({k.slug for k in KINDS}))}."
+    )
+    title: str = Field(description="The same for every problem of a type.")
+    status: int = Field(description="The HTTP status.")
+    detail: str = Field(description="A sentence for a human: what went wrong and what to change.")
+    parameter: str | None = Field(
+        default=None,
+        description="The query, path, header or body parameter at fault; absent when none is.",
+    )
+
+
+def _problem(description: str) -> dict[str, object]:
+    return {"model": Problem, "content": {"application/problem+json": {}}, "description": description}
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}, "description": text}
-    for code, text in (
-        (400, "Invalid parameter, malformed cursor, or a PAT without X-Anyreach-Org."),
-        (401, "Missing, malformed, unknown, revoked or expired token."),
-        (403, "Missing scope, or not a member of the org."),
-    )
+    400: _problem(
+        "invalid-parameter, naming the parameter; bad-request: a bad cursor, a PAT without its org."
+    ),
+    401: _problem("Missing, malformed, unknown, revoked or expired token."),
+    403: _problem("Missing scope, or not a member of the org."),
+}
+RANGE_RESPONSES: dict[int | str, dict[str, object]] = {
+    206: {"description": "Part of the file, for a Range request; a Range that does not parse is ignored."},
+    416: _problem("No requested range lies within the file; Content-Range gives its length."),
 }

@@ -90,6 +90,10 @@ class Sentiment(StrEnum):
     NEGATIVE = "negative"
 
 
+# What the inbox lists and a status filter may name, in lifecycle order.
+LISTED_STATUSES = tuple(s for s in Status if s not in HIDDEN_STATUSES)
+
+
 class Speaker(StrEnum):
     AGENT = "agent"
     CALLER = "caller"
