@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from parley import __version__
-from parley.api import conversations, health
+from parley.api import conversations, health, writes
 from parley.api.problems import install_problem_handlers
 from parley.auth.principal import TokenUse
 from parley.config import Settings
@@ -50,5 +50,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(conversations.router)
+    app.include_router(writes.router)
     install_web(app)
     return app

@@ -52,3 +52,8 @@ class Settings(BaseSettings):
         "the CPU), 4 on PostgreSQL (they wait on the network). More only contend for Python's "
         "interpreter lock: at 40, one process served half as many requests under load.",
     )
+    max_recording_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1,
+        description="Largest recording upload (PUT .../recording) in bytes; larger ones are refused with 413.",
+    )

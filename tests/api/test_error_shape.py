@@ -17,7 +17,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from fastapi.testclient import TestClient
-from starlette.routing import Mount
+from starlette.routing import Mount, compile_path
 
 from parley import errors
 from parley.errors import KINDS, ProblemKind
@@ -61,26 +61,48 @@ def _route_cases(route: str) -> list[Case]:
     return [case for case in CASES if case.route == route]
 
 
-def _auth(route: str, url: str) -> list[Case]:
-    """What any route that authenticates a reader answers to bad or missing credentials."""
+def _auth(route: str, url: str, method: str = "GET") -> list[Case]:
+    """What any route that authenticates its caller answers to bad or missing credentials."""
     return [
-        Case(route, Fault.NO_TOKEN, errors.UNAUTHORIZED, "GET", url),
-        Case(route, Fault.BAD_TOKEN, errors.UNAUTHORIZED, "GET", url, token="bad"),
+        Case(route, Fault.NO_TOKEN, errors.UNAUTHORIZED, method, url),
+        Case(route, Fault.BAD_TOKEN, errors.UNAUTHORIZED, method, url, token="bad"),
         Case(
-            route, Fault.BAD_TOKEN, errors.UNAUTHORIZED, "GET", url, headers={"Authorization": "Basic eDp5"}
+            route, Fault.BAD_TOKEN, errors.UNAUTHORIZED, method, url, headers={"Authorization": "Basic eDp5"}
         ),
         # A PAT naming an org its user is not a member of.
         Case(
             route,
             Fault.FORBIDDEN,
             errors.FORBIDDEN,
-            "GET",
+            method,
             url,
             token="pat",
             headers={"X-Anyreach-Org": "globex"},
         ),
-        Case(route, Fault.MALFORMED, errors.BAD_REQUEST, "GET", url, token="pat"),  # PAT without the org
+        Case(route, Fault.MALFORMED, errors.BAD_REQUEST, method, url, token="pat"),  # PAT without the org
     ]
+
+
+JSON = {"Content-Type": "application/json"}
+NEW = b'{"channel": "text", "direction": "inbound"}'
+ONE_TURN = b'{"turns": [{"seq": 0, "speaker": "agent", "text": "Hello."}]}'
+
+
+def _write(
+    route: str, fault: Fault, kind: ProblemKind, method: str, url: str, body: bytes, **kw: object
+) -> Case:
+    headers = {**JSON, **kw.pop("headers", {})}  # type: ignore[dict-item]
+    return Case(
+        route,
+        fault,
+        kind,
+        method,
+        url,
+        token=str(kw.pop("token", "manage")),
+        headers=headers,
+        body=body,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _method(route: str, method: str, url: str) -> Case:
@@ -93,6 +115,7 @@ def _invalid(route: str, fault: Fault, url: str, parameter: str, token: str = "s
 
 DETAIL = f"{LIST}/{{conversation_id}}"
 RECORDING = f"{DETAIL}/recording"
+TURNS = f"{DETAIL}/turns"
 CASES: list[Case] = [
     *_auth(LIST, LIST),
     _invalid(LIST, Fault.UNKNOWN_PARAMETER, f"{LIST}?page=2", "page"),
@@ -109,7 +132,118 @@ CASES: list[Case] = [
     _invalid(LIST, Fault.VALIDATION, f"{LIST}?q=%20", "q"),
     Case(LIST, Fault.FORBIDDEN, errors.FORBIDDEN, "GET", f"{LIST}?q=refund", token="read", parameter="q"),
     Case(LIST, Fault.MALFORMED, errors.BAD_REQUEST, "GET", f"{LIST}?cursor=zzz", token="read"),
-    _method(LIST, "POST", LIST),
+    _method(LIST, "DELETE", LIST),
+    _write(LIST, Fault.FORBIDDEN, errors.FORBIDDEN, "POST", LIST, NEW, token="sensitive"),
+    _write(LIST, Fault.MALFORMED, errors.BAD_REQUEST, "POST", LIST, b"{not json"),
+    _write(
+        LIST,
+        Fault.VALIDATION,
+        errors.INVALID_PARAMETER,
+        "POST",
+        LIST,
+        b'{"channel": "fax", "direction": "inbound"}',
+        parameter="channel",
+    ),
+    _write(
+        LIST,
+        Fault.VALIDATION,
+        errors.INVALID_PARAMETER,
+        "POST",
+        LIST,
+        b'{"channel": "text", "direction": "inbound", "x": 1}',
+        parameter="x",
+    ),
+    _write(
+        LIST,
+        Fault.VALIDATION,
+        errors.INVALID_PARAMETER,
+        "POST",
+        LIST,
+        NEW,
+        headers={"Idempotency-Key": ""},
+        parameter="Idempotency-Key",
+    ),
+    _write(
+        LIST,
+        Fault.VALIDATION,
+        errors.UNPROCESSABLE,
+        "POST",
+        LIST,
+        b'{"channel": "text", "direction": "inbound", "agent_id": "9"}',
+        parameter="agent_id",
+    ),
+    _write(
+        LIST,
+        Fault.UNKNOWN_PARAMETER,
+        errors.INVALID_PARAMETER,
+        "POST",
+        f"{LIST}?dry_run=1",
+        NEW,
+        parameter="dry_run",
+    ),
+    *_auth(TURNS, f"{LIST}/{RECORDED}/turns", "POST"),
+    _write(
+        TURNS, Fault.FORBIDDEN, errors.FORBIDDEN, "POST", f"{LIST}/{RECORDED}/turns", ONE_TURN, token="read"
+    ),
+    _write(TURNS, Fault.UNKNOWN_ID, errors.NOT_FOUND, "POST", f"{LIST}/42/turns", ONE_TURN),
+    _write(
+        TURNS,
+        Fault.UNKNOWN_PARAMETER,
+        errors.INVALID_PARAMETER,
+        "POST",
+        f"{LIST}/{RECORDED}/turns?x=1",
+        ONE_TURN,
+        parameter="x",
+    ),
+    _write(
+        TURNS,
+        Fault.VALIDATION,
+        errors.INVALID_PARAMETER,
+        "POST",
+        f"{LIST}/{RECORDED}/turns",
+        b'{"turns": []}',
+        parameter="turns",
+    ),
+    _method(TURNS, "GET", f"{LIST}/{RECORDED}/turns"),
+    _write(
+        DETAIL,
+        Fault.VALIDATION,
+        errors.INVALID_PARAMETER,
+        "PATCH",
+        f"{LIST}/{RECORDED}",
+        b'{"status": "done"}',
+        parameter="status",
+    ),
+    _write(
+        DETAIL,
+        Fault.VALIDATION,
+        errors.CONFLICT,
+        "PATCH",
+        f"{LIST}/{RECORDED}",
+        b'{"status": "ringing"}',
+        parameter="status",
+    ),
+    _write(DETAIL, Fault.UNKNOWN_ID, errors.NOT_FOUND, "DELETE", f"{LIST}/42", b""),
+    _write(
+        RECORDING,
+        Fault.VALIDATION,
+        errors.UNSUPPORTED_MEDIA_TYPE,
+        "PUT",
+        f"{LIST}/{RECORDED}/recording",
+        b"hello",
+        headers={"Content-Type": "text/plain"},
+        parameter="Content-Type",
+    ),
+    _write(
+        RECORDING,
+        Fault.VALIDATION,
+        errors.UNSUPPORTED_MEDIA_TYPE,
+        "PUT",
+        f"{LIST}/{RECORDED}/recording",
+        b"hello there",
+        headers={"Content-Type": "audio/wav"},
+        parameter="Content-Type",
+    ),
     *_auth(f"{LIST}/export.csv", f"{LIST}/export.csv"),
     _invalid(f"{LIST}/export.csv", Fault.UNKNOWN_PARAMETER, f"{LIST}/export.csv?limit=5", "limit"),
     _invalid(f"{LIST}/export.csv", Fault.VALIDATION, f"{LIST}/export.csv?tz=Nowhere/Else", "tz"),
@@ -128,7 +262,7 @@ CASES: list[Case] = [
     _invalid(DETAIL, Fault.UNKNOWN_PARAMETER, f"{LIST}/{RECORDED}?fields=all", "fields"),
     Case(DETAIL, Fault.UNKNOWN_ID, errors.NOT_FOUND, "GET", f"{LIST}/42", token="read"),
     Case(DETAIL, Fault.UNKNOWN_ID, errors.NOT_FOUND, "GET", f"{LIST}/not-an-id", token="read"),
-    _method(DETAIL, "DELETE", f"{LIST}/{RECORDED}"),
+    _method(DETAIL, "POST", f"{LIST}/{RECORDED}"),
     *_auth(RECORDING, f"{LIST}/{RECORDED}/recording"),
     Case(RECORDING, Fault.FORBIDDEN, errors.FORBIDDEN, "GET", f"{LIST}/{RECORDED}/recording", token="read"),
     _invalid(RECORDING, Fault.UNKNOWN_PARAMETER, f"{LIST}/{RECORDED}/recording?sq=1", "sq"),
@@ -255,9 +389,15 @@ def _route_paths(client: TestClient) -> dict[str, set[Fault]]:
     return faults
 
 
-def _methods(client: TestClient, path: str | None) -> set[str]:
-    """What the routes at ``path`` accept; StaticFiles serves GET and HEAD."""
-    routes = [route for route in _routes(client) if route.path == path]
+def _methods(client: TestClient, path: str | None, url: str) -> set[str]:
+    """What the routes matching ``url`` accept (``/export.csv`` is also a ``/{conversation_id}``);
+    StaticFiles serves GET and HEAD."""
+    target = url.split("?", 1)[0]
+    routes = [
+        route
+        for route in _routes(client)
+        if route.path == path or compile_path(str(route.path))[0].fullmatch(target)
+    ]
     return set().union(*(route.methods or {"GET", "HEAD"} for route in routes))
 
 
@@ -311,7 +451,7 @@ def test_every_error_is_problem_json_of_its_kind(client: TestClient, world: Worl
         assert response.headers["www-authenticate"].startswith("Bearer")
     if case.kind is errors.METHOD_NOT_ALLOWED:
         allowed = {method.strip() for method in response.headers["allow"].split(",")}
-        assert allowed == _methods(client, case.route) and case.method not in allowed
+        assert allowed == _methods(client, case.route, url) and case.method not in allowed
     if case.kind is errors.RANGE_NOT_SATISFIABLE:
         assert re.fullmatch(r"bytes \*/[0-9]+", response.headers["content-range"])
         whole = client.get(url, headers=bearer(world.acme.tokens["sensitive"]))

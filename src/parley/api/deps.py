@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from parley.auth.principal import ORG_HEADER, Principal, parse_bearer, principal_from_token
 from parley.config import Settings
 from parley.conversations.links import Links
+from parley.conversations.policy import Access, authorize_write
 from parley.db.engine import read_connection
 
 AuthorizationHeader = Annotated[str | None, Header(include_in_schema=False)]
@@ -66,6 +67,14 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_writer(principal: PrincipalDep) -> Access:
+    """A caller allowed to write (conversations:manage), checked before the body is read."""
+    return authorize_write(principal)
+
+
+WriterDep = Annotated[Access, Depends(get_writer)]
 
 
 async def get_settings(request: Request) -> Settings:

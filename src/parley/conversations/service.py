@@ -67,7 +67,11 @@ def conversation_detail(
     connection: Connection, principal: Principal, conversation_ref: str, links: Links
 ) -> dict[str, Any]:
     access = authorize_read(principal)
-    detail = find_conversation(connection, access, conversation_ref)
+    return present_detail(connection, access, find_conversation(connection, access, conversation_ref), links)
+
+
+def present_detail(connection: Connection, access: Access, detail: DetailRow, links: Links) -> dict[str, Any]:
+    """A found conversation as the detail endpoint shows it to ``access``."""
     row, visible = detail.conversation, access.visible
     source = Source(
         row,

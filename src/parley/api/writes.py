@@ -1,0 +1,151 @@
+"""The native write API under /core/conversations (scope conversations:manage). Thin: authorize,
+parse, call one use case of ``api.writing`` in the thread pool, answer what it returns.
+
+Handlers are ``async def`` because the idempotency fingerprint needs the raw body; the work
+itself runs in the thread pool, one hop, on connections of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from parley.api.conversation_params import reject_unknown_params
+from parley.api.deps import EngineDep, LinksDep, SettingsDep, WriterDep
+from parley.api.schemas import PROBLEM_RESPONSES, ConversationDetail
+from parley.api.write_schemas import ConversationCreate, ConversationPatch, TurnsIn, TurnsOut
+from parley.api.writing import Answer, Idempotency, add_turns, attach, create, patch, remove
+from parley.conversations.ids import parse_conversation_id
+from parley.errors import NotFound, PayloadTooLarge
+from parley.ingest.idempotency import MAX_KEY_LENGTH, fingerprint
+from parley.recordings.upload import declared_type, delete_owned, receive
+
+router = APIRouter(prefix="/core/conversations", tags=["writes"], responses=PROBLEM_RESPONSES)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=MAX_KEY_LENGTH,
+        description="Any unique string (a UUID): a retry with the same key and body is answered "
+        "as the first request was, and changes nothing. Kept 24 hours.",
+    ),
+]
+
+
+def _json(answer: Answer) -> Response:
+    return Response(answer.body, status_code=answer.status, media_type="application/json")
+
+
+def _conversation_id(reference: str) -> int:
+    parsed = parse_conversation_id(reference)
+    if parsed is None:
+        raise NotFound(f"There is no conversation {reference!r}.")
+    return parsed
+
+
+async def _request(request: Request, key: str | None) -> Idempotency:
+    return Idempotency(key, fingerprint(request.method, request.url.path, await request.body()))
+
+
+@router.post("", status_code=201, response_model=ConversationDetail, summary="Create a conversation")
+async def create_conversation(
+    request: Request,
+    access: WriterDep,
+    payload: ConversationCreate,
+    engine: EngineDep,
+    links: LinksDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    reject_unknown_params(request, frozenset())
+    answer = await run_in_threadpool(
+        create, engine, access, links, payload, await _request(request, idempotency_key)
+    )
+    return _json(answer)
+
+
+@router.patch("/{conversation_id}", response_model=ConversationDetail, summary="Update a conversation")
+async def update_conversation(
+    request: Request,
+    conversation_id: str,
+    access: WriterDep,
+    payload: ConversationPatch,
+    engine: EngineDep,
+    links: LinksDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    reject_unknown_params(request, frozenset())
+    target = _conversation_id(conversation_id)
+    answer = await run_in_threadpool(
+        patch, engine, access, links, target, payload, await _request(request, idempotency_key)
+    )
+    return _json(answer)
+
+
+@router.post("/{conversation_id}/turns", response_model=TurnsOut, summary="Add or replace transcript turns")
+async def post_turns(
+    request: Request,
+    conversation_id: str,
+    access: WriterDep,
+    payload: TurnsIn,
+    engine: EngineDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    reject_unknown_params(request, frozenset())
+    target = _conversation_id(conversation_id)
+    answer = await run_in_threadpool(
+        add_turns, engine, access, target, payload, await _request(request, idempotency_key)
+    )
+    return _json(answer)
+
+
+@router.put(
+    "/{conversation_id}/recording",
+    response_model=ConversationDetail,
+    summary="Upload the recording (WAV, MP3, OGG/Opus, WebM or M4A), streamed",
+    openapi_extra={
+        "requestBody": {
+            "content": {t: {} for t in ("audio/wav", "audio/mpeg", "audio/ogg", "audio/webm", "audio/mp4")}
+        }
+    },
+)
+async def put_recording(
+    request: Request,
+    conversation_id: str,
+    access: WriterDep,
+    engine: EngineDep,
+    links: LinksDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    reject_unknown_params(request, frozenset())
+    target = _conversation_id(conversation_id)
+    content_type = declared_type(request.headers.get("content-type"))
+    limit = settings.max_recording_bytes
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge(f"A recording may be at most {limit:,} bytes.")
+    received = await receive(
+        request.stream(), settings.recordings_dir, access.org_id, target, content_type, limit
+    )
+    idempotency = Idempotency(
+        idempotency_key,
+        fingerprint(request.method, request.url.path, f"{content_type}:{received.sha256}".encode()),
+    )
+    answer = await run_in_threadpool(
+        attach, engine, access, links, target, received, idempotency, settings.recordings_dir
+    )
+    return _json(answer)
+
+
+@router.delete("/{conversation_id}", status_code=204, summary="Delete a conversation and everything it holds")
+async def delete_conversation(
+    request: Request, conversation_id: str, access: WriterDep, engine: EngineDep, settings: SettingsDep
+) -> Response:
+    reject_unknown_params(request, frozenset())
+    blobs = await run_in_threadpool(remove, engine, access, _conversation_id(conversation_id))
+    await run_in_threadpool(delete_owned, settings.recordings_dir, blobs)
+    return Response(status_code=204)
