@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from parley.api.deps import ConnectionDep, SecretKeyDep, SettingsDep
+from parley.auth.members import memberships
 from parley.auth.sessions import check_password, create_session, end_session
 from parley.web.csrf import CSRF_FIELD, CsrfRejected, check_csrf
-from parley.web.queries import memberships
 from parley.web.render import render
 from parley.web.session import (
     ORG_COOKIE,

@@ -78,7 +78,7 @@ def conversation_page(
         holder = org_holding_conversation(connection, others, parsed) if parsed else None
         if holder is None:
             return render(request, "not_found.html", _chrome(user), status_code=404, org_slug=user.org.slug)
-        viewer = user.in_org(connection, holder)
+        viewer = user.in_org(holder)
         detail = conversation_detail(connection, viewer.principal, conversation_id, links)
     return render(
         request,
