@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine, insert
 
 from parley.accounts import service
+from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, Scope
 from parley.auth.tokens import TokenKind
 from parley.conversations.ids import new_conversation_id, truncate_to_millis
@@ -59,13 +60,15 @@ def make_org(engine: Engine, slug: str, agent_base: int) -> OrgFixture:
     return fixture
 
 
-def add_member(engine: Engine, org: OrgFixture, email: str, role: Role, scopes: set[Scope]) -> str:
+def add_member(
+    engine: Engine, passwords: Passwords, org: OrgFixture, email: str, role: Role, scopes: set[Scope]
+) -> str:
     """Make a user of ``org`` with ``role`` and return a PAT carrying ``scopes``."""
     with engine.begin() as conn:
         target = service.get_org(conn, org.slug)
         user_id = service.find_user_id(conn, email)
         if user_id is None:
-            user_id = service.create_user(conn, email, PASSWORD, target, role)
+            user_id = service.create_user(conn, passwords, email, PASSWORD, target, role)
         else:
             conn.execute(
                 insert(tables.memberships).values(

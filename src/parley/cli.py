@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from parley.accounts import service
+from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, parse_scopes
 from parley.auth.tokens import TokenKind
 from parley.config import Settings
@@ -131,7 +132,7 @@ def user_create(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with cli_errors(settings), database(settings) as engine, engine.begin() as conn:
         target = service.get_org(conn, org)
-        service.create_user(conn, email, password, target, role, name)
+        service.create_user(conn, Passwords.from_settings(settings), email, password, target, role, name)
     err.print(f"{email} is now a {role.value} of {org}.")
 
 
@@ -249,10 +250,11 @@ def _ensure_demo(engine: Engine, settings: Settings) -> None:
         empty = service.count_rows(conn, "orgs") == 0
     if empty:
         _seed_with_progress(engine, settings, DEMO_ORG, 5000, 7, 90)
+        passwords = Passwords.from_settings(settings)
         with engine.begin() as conn:
             org = service.get_org(conn, DEMO_ORG)
-            service.create_user(conn, DEMO_ADMIN, DEMO_PASSWORD, org, Role.ADMIN, "Demo Admin")
-            service.create_user(conn, DEMO_VIEWER, DEMO_PASSWORD, org, Role.VIEWER, "Demo Viewer")
+            service.create_user(conn, passwords, DEMO_ADMIN, DEMO_PASSWORD, org, Role.ADMIN, "Demo Admin")
+            service.create_user(conn, passwords, DEMO_VIEWER, DEMO_PASSWORD, org, Role.VIEWER, "Demo Viewer")
     err.print(
         f"Demo: log in as {DEMO_ADMIN} (sees everything) or {DEMO_VIEWER} (no sensitive fields), "
         f"password {DEMO_PASSWORD!r}."

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from parley.auth.tokens import hash_secret
 from parley.cli import app
 from parley.db import tables
+from tests.conftest import CHEAP_PASSWORDS
 
 
 @pytest.fixture
@@ -16,7 +17,11 @@ def run(database_url: str, tmp_path: object) -> object:
     runner = CliRunner()
 
     def invoke(*args: str, password: str | None = None) -> object:
-        env = {"PARLEY_DATABASE_URL": database_url, "PARLEY_RECORDINGS_DIR": str(tmp_path)}
+        env = {
+            "PARLEY_DATABASE_URL": database_url,
+            "PARLEY_RECORDINGS_DIR": str(tmp_path),
+            **{f"PARLEY_{name.upper()}": str(value) for name, value in CHEAP_PASSWORDS.items()},
+        }
         if password is not None:
             env["PARLEY_PASSWORD"] = password
         return runner.invoke(app, list(args), env=env)
@@ -33,6 +38,9 @@ def test_db_upgrade_then_org_user_and_tokens(run, engine: Engine) -> None:  # ty
         "user", "create", "ana@acme.test", "--org", "acme", "--role", "analyst", password="long enough pw"
     )
     assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        [password_hash] = conn.execute(select(tables.users.c.password_hash)).scalars()
+    assert "$m=32,t=1," in password_hash  # the cost PARLEY_PASSWORD_* chose
 
     key = run("token", "create", "--org", "acme", "--scope", "conversations:read")
     assert key.exit_code == 0

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select, update
 
 from parley.auth.members import Org, find_org, membership
-from parley.auth.passwords import hash_password
+from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, Scope, format_scopes
 from parley.auth.tokens import TokenKind, hash_secret, new_secret, prefix_of
 from parley.db import tables
@@ -44,7 +44,13 @@ def get_org(connection: Connection, ref: str) -> Org:
 
 
 def create_user(
-    connection: Connection, email: str, password: str, org: Org, role: Role, name: str | None = None
+    connection: Connection,
+    passwords: Passwords,
+    email: str,
+    password: str,
+    org: Org,
+    role: Role,
+    name: str | None = None,
 ) -> int:
     """Create a user (or reuse one with this email) and make them a member of ``org`` with ``role``."""
     email = email.strip().lower()
@@ -56,7 +62,7 @@ def create_user(
     if user_id is None:
         user_id = connection.execute(
             insert(tables.users)
-            .values(email=email, name=name, password_hash=hash_password(password), created_at=now())
+            .values(email=email, name=name, password_hash=passwords.hash(password), created_at=now())
             .returning(tables.users.c.id)
         ).scalar_one()
     elif membership(connection, user_id, org.id) is not None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
-from parley.auth.passwords import verify_password
+from parley.auth.passwords import Passwords
 from parley.auth.tokens import hash_secret
 from parley.db import tables
 from parley.db.clock import now
@@ -29,7 +29,7 @@ class NewSession:
     expires_at: datetime
 
 
-def check_password(connection: Connection, email: str, password: str) -> int | None:
+def check_password(connection: Connection, passwords: Passwords, email: str, password: str) -> int | None:
     """The id of the user with this email and password, or None.
 
     An unknown email costs the same argon2 verification as a wrong password, so response time
@@ -39,7 +39,7 @@ def check_password(connection: Connection, email: str, password: str) -> int | N
     row = connection.execute(
         select(u.c.id, u.c.password_hash).where(u.c.email == email.strip().lower())
     ).first()
-    if not verify_password(row.password_hash if row else None, password):
+    if not passwords.verify(row.password_hash if row else None, password):
         return None
     return int(row.id) if row else None
 

@@ -80,7 +80,7 @@ def log_in(
         return _login_page(request, target, error=FORM_EXPIRED, email=email, status_code=403)
     # Its own transaction, committed before the redirect is answered: the next request must find it.
     with request.app.state.engine.begin() as connection:
-        user_id = check_password(connection, email, password)
+        user_id = check_password(connection, request.app.state.passwords, email, password)
         if user_id is None:
             return _login_page(request, target, error=WRONG_CREDENTIALS, email=email, status_code=400)
         orgs = memberships(connection, user_id)
