@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 
 from parley.conversations.policy import SAFE_FIELDS, SENSITIVE_FIELDS
 from tests.api.conftest import World, bearer
-from tests.conftest import BACKENDS
 
 LIST = "/core/conversations"
 
@@ -333,8 +332,8 @@ def test_snippet_prefers_the_summary_and_marks_every_hit_in_it(
     assert [part["text"] for part in match["parts"] if part["hit"]] == ["Wombat", "wombats", "wombat"]
 
 
-# PostgreSQL only; without a server (no PARLEY_TEST_POSTGRES_URL) pytest reports it as not run.
-@pytest.mark.parametrize("database_url", [b for b in BACKENDS if b == "postgres"], indirect=True)
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_postgres_walks_for_common_words_and_asks_the_index_for_rare_ones(
     client: TestClient, world: World, engine: Any
 ) -> None:
