@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -44,7 +45,8 @@ DEMO_PASSWORD = "parley-demo"
 
 
 def fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Escaped: a message may quote user input or name an extra, and rich would eat "[postgres]".
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -68,6 +70,10 @@ def cli_errors(settings: Settings) -> Iterator[None]:
     except ArgumentError:
         fail(f"PARLEY_DATABASE_URL is not a valid database URL: {_safe_url(settings.database_url)}")
     except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("psycopg"):
+            fail(
+                "a PostgreSQL database needs psycopg, which is not installed: pip install 'parley[postgres]'"
+            )
         fail(f"the database URL needs a driver that is not installed ({exc.name})")
 
 
