@@ -43,4 +43,5 @@ class Passwords:
     def _dummy_hash(self) -> str:
         # Made on the first login for an unknown email rather than up front: a hash at production
         # cost took 90-430 ms, which every command and test paid whether it checked a password or not.
+        # Two first logins at once may each make one; either does.
         return self.hash(secrets.token_urlsafe(24))
