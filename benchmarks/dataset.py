@@ -23,6 +23,7 @@ from parley.accounts.service import get_org
 from parley.auth.scopes import Scope
 from parley.auth.tokens import TokenKind
 from parley.config import Settings
+from parley.conversations.enums import Channel, Direction, Speaker, Status
 from parley.conversations.ids import new_conversation_id
 from parley.db import tables
 from parley.db.engine import build_engine, normalize_url
@@ -165,7 +166,7 @@ def _add_long_conversation(engine: Engine, spec: Spec) -> int:
             select(tables.agents.c.id).where(tables.agents.c.org_id == org.id).limit(1)
         ).scalar_one()
         recordings = (Recording(clip.blob_key, clip.content_type, clip.bytes, clip.duration_seconds),)
-        speakers = ("agent", "caller")
+        speakers = (Speaker.AGENT, Speaker.CALLER)
         turns = tuple(
             Turn(
                 speakers[n % 2],
@@ -177,9 +178,9 @@ def _add_long_conversation(engine: Engine, spec: Spec) -> int:
         conversation = NewConversation(
             id=new_conversation_id(created, rng),
             created_at=created,
-            channel="telephone",
-            direction="inbound",
-            status="completed",
+            channel=Channel.TELEPHONE,
+            direction=Direction.INBOUND,
+            status=Status.COMPLETED,
             agent_id=agent,
             agent_version=1,
             user_id="+14155550100",

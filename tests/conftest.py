@@ -12,12 +12,28 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from parley.auth.passwords import Passwords
 from parley.config import Settings
 from parley.db.engine import build_engine, normalize_url
 from parley.db.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("PARLEY_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+# Argon2 at production cost takes ~0.1 s a hash and tests create many users: the same algorithm at
+# its lowest cost. Hashes record their cost, so verifying is unaffected. Every Settings a test builds
+# passes these.
+CHEAP_PASSWORDS = {"password_time_cost": 1, "password_memory_kib": 32}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a PostgreSQL server, tests marked postgres_only are deselected: they cannot run,
+    and a skip in every SQLite-only run would teach people to overlook skips."""
+    if POSTGRES_URL:
+        return
+    dropped = [item for item in items if item.get_closest_marker("postgres_only")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +79,13 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key-not-for-production",
         recordings_dir=tmp_path / "recordings",
+        **CHEAP_PASSWORDS,
     )
+
+
+@pytest.fixture
+def passwords(settings: Settings) -> Passwords:
+    return Passwords.from_settings(settings)
 
 
 @pytest.fixture
@@ -72,17 +94,3 @@ def engine(settings: Settings) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    """Argon2 at production cost takes ~0.1 s a hash; tests create many users. Same algorithm,
-    lowest cost (hashes record their parameters, so verification is unaffected)."""
-    from argon2 import PasswordHasher
-
-    from parley.auth import passwords
-
-    original = passwords._hasher
-    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    yield
-    passwords._hasher = original

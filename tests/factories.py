@@ -11,8 +11,10 @@ from pathlib import Path
 from sqlalchemy import Engine, insert
 
 from parley.accounts import service
+from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, Scope
 from parley.auth.tokens import TokenKind
+from parley.conversations.enums import Channel, Direction, ParticipantRole, Speaker, Status
 from parley.conversations.ids import new_conversation_id, truncate_to_millis
 from parley.db import tables
 from parley.ingest.records import NewConversation, Participant, Recording, Turn
@@ -59,13 +61,15 @@ def make_org(engine: Engine, slug: str, agent_base: int) -> OrgFixture:
     return fixture
 
 
-def add_member(engine: Engine, org: OrgFixture, email: str, role: Role, scopes: set[Scope]) -> str:
+def add_member(
+    engine: Engine, passwords: Passwords, org: OrgFixture, email: str, role: Role, scopes: set[Scope]
+) -> str:
     """Make a user of ``org`` with ``role`` and return a PAT carrying ``scopes``."""
     with engine.begin() as conn:
         target = service.get_org(conn, org.slug)
         user_id = service.find_user_id(conn, email)
         if user_id is None:
-            user_id = service.create_user(conn, email, PASSWORD, target, role)
+            user_id = service.create_user(conn, passwords, email, PASSWORD, target, role)
         else:
             conn.execute(
                 insert(tables.memberships).values(
@@ -85,9 +89,9 @@ def conversation(
     values: dict[str, object] = {
         "id": new_conversation_id(created_at, rng),
         "created_at": created_at,
-        "channel": "telephone",
-        "direction": "inbound",
-        "status": "completed",
+        "channel": Channel.TELEPHONE,
+        "direction": Direction.INBOUND,
+        "status": Status.COMPLETED,
         "agent_id": agent_id,
         "agent_version": 2 if agent_id else None,
         "user_id": f"+1415555{rng.randrange(10000):04d}",
@@ -98,8 +102,8 @@ def conversation(
         "started_at": created_at,
         "ended_at": created_at + timedelta(seconds=187),
         "turns": (
-            Turn("agent", "Hello, thanks for calling. How can I help?", 0),
-            Turn("caller", "My parcel arrived damaged and I would like a refund.", 4000),
+            Turn(Speaker.AGENT, "Hello, thanks for calling. How can I help?", 0),
+            Turn(Speaker.CALLER, "My parcel arrived damaged and I would like a refund.", 4000),
         ),
     }
     values.update(overrides)
@@ -116,37 +120,41 @@ def varied_conversations(org: OrgFixture, count: int, seed: int = 1) -> list[New
     """A mix of channels, statuses and values, one minute apart (some sharing a timestamp)."""
     rng = random.Random(seed)
     items = []
-    channels = ["telephone", "webrtc", "email", "text"]
+    channels = [Channel.TELEPHONE, Channel.WEBRTC, Channel.EMAIL, Channel.TEXT]
     statuses = [
-        "completed",
-        "transferred",
-        "failed",
-        "no_answer",
-        "busy",
-        "canceled",
-        "voicemail",
-        "in_progress",
+        Status.COMPLETED,
+        Status.TRANSFERRED,
+        Status.FAILED,
+        Status.NO_ANSWER,
+        Status.BUSY,
+        Status.CANCELED,
+        Status.VOICEMAIL,
+        Status.IN_PROGRESS,
     ]
     for n in range(count):
         created = BASE_TIME - timedelta(minutes=n // 2)  # pairs share a timestamp: ties break by id
         channel = channels[n % 4]
-        status = "token_created" if channel == "webrtc" and n % 7 == 0 else statuses[n % len(statuses)]
+        status = (
+            Status.TOKEN_CREATED if channel == Channel.WEBRTC and n % 7 == 0 else statuses[n % len(statuses)]
+        )
         items.append(
             conversation(
                 rng,
                 created,
                 org.agent_ids[n % 2] if n % 5 else None,
                 channel=channel,
-                direction="outbound" if n % 3 == 0 and channel != "webrtc" else "inbound",
+                direction=Direction.OUTBOUND
+                if n % 3 == 0 and channel != Channel.WEBRTC
+                else Direction.INBOUND,
                 status=status,
-                user_id=f"guest_{n:06x}" if channel == "webrtc" else f"+4420790{n:05d}",
+                user_id=f"guest_{n:06x}" if channel == Channel.WEBRTC else f"+4420790{n:05d}",
                 caller_name=None if n % 4 == 1 else f"Caller {n}",
-                duration_seconds=None if status in ("in_progress", "token_created") else 10 * n,
-                participants=(Participant(f"cc{n}@example.com", "cc"),)
-                if channel == "email" and (n // 4) % 2
+                duration_seconds=None if status in (Status.IN_PROGRESS, Status.TOKEN_CREATED) else 10 * n,
+                participants=(Participant(f"cc{n}@example.com", ParticipantRole.CC),)
+                if channel == Channel.EMAIL and (n // 4) % 2
                 else (),
                 recordings=(Recording("calls/sample.wav", "audio/wav", 44, 1),)
-                if status in ("completed", "transferred") and channel == "telephone"
+                if status in (Status.COMPLETED, Status.TRANSFERRED) and channel == Channel.TELEPHONE
                 else (),
             )
         )

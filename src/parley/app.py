@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from parley import __version__
 from parley.api import conversations, health, writes
 from parley.api.problems import install_problem_handlers
+from parley.auth.passwords import Passwords
 from parley.auth.principal import TokenUse
 from parley.config import Settings
 from parley.db.engine import build_engine
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.secret_key = settings.secret_key or instance_secret(engine)
     app.state.token_use = TokenUse(engine)
+    app.state.passwords = Passwords.from_settings(settings)
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(conversations.router)

@@ -10,17 +10,18 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from parley.accounts import service
+from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, parse_scopes
 from parley.auth.tokens import TokenKind
 from parley.config import Settings
 from parley.db.engine import build_engine
-from parley.db.migrate import pending_revisions, upgrade
 from parley.errors import BadRequest, ParleyError
 
 app = typer.Typer(
@@ -44,7 +45,8 @@ DEMO_PASSWORD = "parley-demo"
 
 
 def fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Escaped: a message may quote user input or name an extra, and rich would eat "[postgres]".
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -68,14 +70,28 @@ def cli_errors(settings: Settings) -> Iterator[None]:
     except ArgumentError:
         fail(f"PARLEY_DATABASE_URL is not a valid database URL: {_safe_url(settings.database_url)}")
     except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("psycopg"):
+            fail(
+                "a PostgreSQL database needs psycopg, which is not installed: pip install 'parley[postgres]'"
+            )
         fail(f"the database URL needs a driver that is not installed ({exc.name})")
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply pending migrations and return them, oldest first."""
+    # Imported here: alembic was a fifth of the start-up of every command, --help included.
+    from parley.db.migrate import pending_revisions, upgrade
+
+    pending = pending_revisions(engine)
+    if pending:
+        upgrade(engine)
+    return pending
 
 
 def open_database(settings: Settings) -> Engine:
     """An engine on the configured database with every migration applied."""
     engine = build_engine(settings.database_url)
-    if pending_revisions(engine):
-        upgrade(engine)
+    migrate(engine)
     return engine
 
 
@@ -84,8 +100,7 @@ def database(settings: Settings) -> Iterator[Engine]:
     """``open_database`` for one command: the engine's connections are closed when it ends."""
     engine = build_engine(settings.database_url)
     try:
-        if pending_revisions(engine):
-            upgrade(engine)
+        migrate(engine)
         yield engine
     finally:
         engine.dispose()
@@ -98,8 +113,7 @@ def db_upgrade() -> None:
     with cli_errors(settings):
         engine = build_engine(settings.database_url)
         try:
-            pending = pending_revisions(engine)
-            upgrade(engine)
+            pending = migrate(engine)
         finally:
             engine.dispose()
         err.print(f"Applied {len(pending)} migration(s); the database is up to date.")
@@ -131,7 +145,7 @@ def user_create(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with cli_errors(settings), database(settings) as engine, engine.begin() as conn:
         target = service.get_org(conn, org)
-        service.create_user(conn, email, password, target, role, name)
+        service.create_user(conn, Passwords.from_settings(settings), email, password, target, role, name)
     err.print(f"{email} is now a {role.value} of {org}.")
 
 
@@ -249,10 +263,11 @@ def _ensure_demo(engine: Engine, settings: Settings) -> None:
         empty = service.count_rows(conn, "orgs") == 0
     if empty:
         _seed_with_progress(engine, settings, DEMO_ORG, 5000, 7, 90)
+        passwords = Passwords.from_settings(settings)
         with engine.begin() as conn:
             org = service.get_org(conn, DEMO_ORG)
-            service.create_user(conn, DEMO_ADMIN, DEMO_PASSWORD, org, Role.ADMIN, "Demo Admin")
-            service.create_user(conn, DEMO_VIEWER, DEMO_PASSWORD, org, Role.VIEWER, "Demo Viewer")
+            service.create_user(conn, passwords, DEMO_ADMIN, DEMO_PASSWORD, org, Role.ADMIN, "Demo Admin")
+            service.create_user(conn, passwords, DEMO_VIEWER, DEMO_PASSWORD, org, Role.VIEWER, "Demo Viewer")
     err.print(
         f"Demo: log in as {DEMO_ADMIN} (sees everything) or {DEMO_VIEWER} (no sensitive fields), "
         f"password {DEMO_PASSWORD!r}."

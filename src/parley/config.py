@@ -57,3 +57,19 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest recording upload (PUT .../recording) in bytes; larger ones are refused with 413.",
     )
+    # The password defaults are argon2-cffi's (a test holds them to it), written out so that reading
+    # the settings does not load argon2.
+    password_time_cost: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Argon2id passes over memory for each password hash; more is slower for an attacker "
+        "and for every login alike. The default is argon2-cffi's.",
+    )
+    password_memory_kib: int = Field(
+        default=64 * 1024,
+        # Argon2 needs 8 KiB for each of its 4 lanes; the upper bound catches a size given in bytes.
+        ge=32,
+        le=1024 * 1024,
+        description="Memory in KiB each password hash uses (argon2-cffi's default: 64 MiB).",
+    )

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from parley.app import create_app
+from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, Scope
 from parley.config import Settings
 from tests.factories import (
@@ -43,16 +44,16 @@ def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def world(engine: Engine, settings: Settings) -> World:
+def world(engine: Engine, settings: Settings, passwords: Passwords) -> World:
     acme = make_org(engine, "acme", agent_base=1000)
     globex = make_org(engine, "globex", agent_base=2000)
     insert_all(engine, acme, varied_conversations(acme, 40, seed=1))
     insert_all(engine, globex, varied_conversations(globex, 12, seed=2))
     all_scopes = {Scope.READ, Scope.READ_SENSITIVE, Scope.MANAGE}
-    analyst = add_member(engine, acme, "ana@acme.test", Role.ANALYST, all_scopes)
-    viewer = add_member(engine, acme, "vic@acme.test", Role.VIEWER, all_scopes)
-    multi = add_member(engine, acme, "max@acme.test", Role.VIEWER, all_scopes)
-    add_member(engine, globex, "max@acme.test", Role.ADMIN, all_scopes)
+    analyst = add_member(engine, passwords, acme, "ana@acme.test", Role.ANALYST, all_scopes)
+    viewer = add_member(engine, passwords, acme, "vic@acme.test", Role.VIEWER, all_scopes)
+    multi = add_member(engine, passwords, acme, "max@acme.test", Role.VIEWER, all_scopes)
+    add_member(engine, passwords, globex, "max@acme.test", Role.ADMIN, all_scopes)
     # The recording the factory's rows point at: a tiny valid WAV.
     write_sample_wav(settings.recordings_dir / "calls" / "sample.wav")
     return World(acme, globex, analyst, viewer, multi)

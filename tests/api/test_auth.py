@@ -16,10 +16,6 @@ from tests.api.conftest import World, bearer
 LIST = "/core/conversations"
 
 
-def assert_problem(response_status: int, response: object, status: int) -> None:
-    assert response_status == status
-
-
 @pytest.mark.parametrize(
     "authorization",
     [None, "Basic dXNlcjpwYXNz", "Bearer", "Bearer not-a-parley-token", "Bearer ak_" + "x" * 43],

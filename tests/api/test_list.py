@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import World, bearer
-from tests.conftest import BACKENDS
 
 LIST = "/core/conversations"
 
@@ -183,9 +182,24 @@ def test_search_with_no_match_is_empty_not_an_error(client: TestClient, world: W
     assert response.json() == {"data": [], "next_cursor": None}
 
 
-def test_search_is_scoped_to_the_org(client: TestClient, world: World) -> None:
+def test_search_is_scoped_to_the_org(client: TestClient, world: World, engine: Any) -> None:
+    import random
+
+    from tests.factories import BASE_TIME, conversation, insert_all
+
+    # A word in both orgs: each finds only its own rows.
     acme = walk(client, bearer(world.acme.tokens["sensitive"]), "q=refund")
+    globex = walk(client, bearer(world.globex.tokens["sensitive"]), "q=refund")
+    assert acme and globex
     assert {item["id"] for item in acme} <= {str(i) for i in world.acme.conversation_ids}
+    assert {item["id"] for item in globex} <= {str(i) for i in world.globex.conversation_ids}
+    # A word in one org only: found there, absent from the other.
+    item = conversation(random.Random(5), BASE_TIME, None, summary="The caller asked about an aardvark.")
+    insert_all(engine, world.acme, [item])
+    assert [i["id"] for i in walk(client, bearer(world.acme.tokens["sensitive"]), "q=aardvark")] == [
+        str(item.id)
+    ]
+    assert walk(client, bearer(world.globex.tokens["sensitive"]), "q=aardvark") == []
 
 
 @pytest.mark.parametrize(
@@ -325,8 +339,8 @@ def test_snippet_prefers_the_summary_and_marks_every_hit_in_it(
     assert [part["text"] for part in match["parts"] if part["hit"]] == ["Wombat", "wombats", "wombat"]
 
 
-# PostgreSQL only; without a server (no PARLEY_TEST_POSTGRES_URL) pytest reports it as not run.
-@pytest.mark.parametrize("database_url", [b for b in BACKENDS if b == "postgres"], indirect=True)
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_postgres_walks_for_common_words_and_asks_the_index_for_rare_ones(
     client: TestClient, world: World, engine: Any
 ) -> None:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
@@ -9,6 +15,7 @@ from typer.testing import CliRunner
 from parley.auth.tokens import hash_secret
 from parley.cli import app
 from parley.db import tables
+from tests.conftest import CHEAP_PASSWORDS
 
 
 @pytest.fixture
@@ -16,7 +23,11 @@ def run(database_url: str, tmp_path: object) -> object:
     runner = CliRunner()
 
     def invoke(*args: str, password: str | None = None) -> object:
-        env = {"PARLEY_DATABASE_URL": database_url, "PARLEY_RECORDINGS_DIR": str(tmp_path)}
+        env = {
+            "PARLEY_DATABASE_URL": database_url,
+            "PARLEY_RECORDINGS_DIR": str(tmp_path),
+            **{f"PARLEY_{name.upper()}": str(value) for name, value in CHEAP_PASSWORDS.items()},
+        }
         if password is not None:
             env["PARLEY_PASSWORD"] = password
         return runner.invoke(app, list(args), env=env)
@@ -33,6 +44,9 @@ def test_db_upgrade_then_org_user_and_tokens(run, engine: Engine) -> None:  # ty
         "user", "create", "ana@acme.test", "--org", "acme", "--role", "analyst", password="long enough pw"
     )
     assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        [password_hash] = conn.execute(select(tables.users.c.password_hash)).scalars()
+    assert "$m=32,t=1," in password_hash  # the cost PARLEY_PASSWORD_* chose
 
     key = run("token", "create", "--org", "acme", "--scope", "conversations:read")
     assert key.exit_code == 0
@@ -88,16 +102,76 @@ def test_bad_input_exits_non_zero_with_one_sentence(
         assert conn.execute(select(tables.api_tokens.c.id)).all() == before
 
 
-def test_unreachable_database_is_one_clear_sentence() -> None:
-    runner = CliRunner()
-    result = runner.invoke(
-        app,
-        ["org", "create", "acme"],
-        env={"PARLEY_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"},
-    )
+UNREACHABLE = ["sqlite:////nonexistent-folder/parley.db"]
+if importlib.util.find_spec("psycopg") is not None:  # an install without the postgres extra has none
+    UNREACHABLE.append("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+@pytest.mark.parametrize("url", UNREACHABLE)
+def test_unreachable_database_is_one_clear_sentence(url: str) -> None:
+    result = CliRunner().invoke(app, ["org", "create", "acme"], env={"PARLEY_DATABASE_URL": url})
     assert result.exit_code == 1
-    assert "cannot use the database at postgresql" in result.stderr
+    assert f"cannot use the database at {url.partition(':')[0]}" in result.stderr
     assert "Traceback" not in result.output
+
+
+def run_without_psycopg(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``parley ARGS`` in a fresh interpreter where psycopg cannot be imported, as on an install
+    without the postgres extra."""
+    probe = (
+        "import sys\n"
+        "sys.modules['psycopg'] = None  # makes 'import psycopg' raise ModuleNotFoundError\n"
+        "from parley.cli import app\n"
+        f"app({list(args)!r}, prog_name='parley')\n"
+    )
+    env = {
+        **os.environ,
+        "PARLEY_DATABASE_URL": url,
+        **{f"PARLEY_{name.upper()}": str(value) for name, value in CHEAP_PASSWORDS.items()},
+    }
+    return subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_sqlite_needs_no_psycopg(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    for args in (
+        ("org", "create", "acme"),
+        ("seed", "--org", "acme", "--conversations", "20", "--days", "2"),
+    ):
+        result = run_without_psycopg(tmp_path, url, *args)
+        assert result.returncode == 0, result.stderr
+    key = run_without_psycopg(
+        tmp_path, url, "token", "create", "--org", "acme", "--scope", "conversations:read"
+    )
+    assert key.returncode == 0, key.stderr
+    # The app serves from that database in the same psycopg-less interpreter.
+    probe = (
+        "import sys\n"
+        "sys.modules['psycopg'] = None\n"
+        "from fastapi.testclient import TestClient\n"
+        "from parley.app import create_app\n"
+        "with TestClient(create_app()) as client:\n"
+        f"    r = client.get('/core/conversations', headers={{'Authorization': 'Bearer {key.stdout.strip()}'}})\n"
+        "print(r.status_code, len(r.json()['data']))\n"
+    )
+    served = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PARLEY_DATABASE_URL": url},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert served.stdout.split() == ["200", "20"], served.stderr
+
+
+def test_postgresql_without_psycopg_says_which_extra_to_install(tmp_path: Path) -> None:
+    result = run_without_psycopg(tmp_path, "postgresql://parley@127.0.0.1:1/parley", "db", "upgrade")
+    assert result.returncode == 1
+    assert "needs psycopg, which is not installed: pip install 'parley[postgres]'" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_invalid_database_url_is_one_clear_sentence() -> None:

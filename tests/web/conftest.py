@@ -14,8 +14,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, StorageState, syn
 from sqlalchemy import Engine
 
 from parley.app import create_app
+from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, Scope
 from parley.config import Settings
+from tests.conftest import CHEAP_PASSWORDS
 from tests.factories import PASSWORD, OrgFixture, add_member, insert_all, make_org, varied_conversations
 from tests.web.live import (
     ANALYST,
@@ -42,7 +44,7 @@ class WebWorld:
 
 
 @pytest.fixture
-def web_world(engine: Engine, settings: Settings) -> WebWorld:
+def web_world(engine: Engine, settings: Settings, passwords: Passwords) -> WebWorld:
     acme = make_org(engine, "acme", agent_base=1000)
     globex = make_org(engine, "globex", agent_base=2000)
     special = special_conversations(
@@ -52,11 +54,11 @@ def web_world(engine: Engine, settings: Settings) -> WebWorld:
     insert_all(engine, acme, varied_conversations(acme, 30, seed=1))
     insert_all(engine, globex, varied_conversations(globex, 10, seed=2))
     pats = {
-        ANALYST: add_member(engine, acme, ANALYST, Role.ANALYST, ALL_SCOPES),
-        VIEWER: add_member(engine, acme, VIEWER, Role.VIEWER, ALL_SCOPES),
-        MULTI: add_member(engine, acme, MULTI, Role.VIEWER, ALL_SCOPES),
+        ANALYST: add_member(engine, passwords, acme, ANALYST, Role.ANALYST, ALL_SCOPES),
+        VIEWER: add_member(engine, passwords, acme, VIEWER, Role.VIEWER, ALL_SCOPES),
+        MULTI: add_member(engine, passwords, acme, MULTI, Role.VIEWER, ALL_SCOPES),
     }
-    add_member(engine, globex, MULTI, Role.ADMIN, ALL_SCOPES)
+    add_member(engine, passwords, globex, MULTI, Role.ADMIN, ALL_SCOPES)
     return WebWorld(acme, globex, pats, {label: item.id for label, item in special.items()})
 
 
@@ -96,6 +98,7 @@ def browser_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserW
         database_url=f"sqlite:///{root / 'parley.db'}",
         secret_key="browser-tests-secret-key",
         recordings_dir=root / "recordings",
+        **CHEAP_PASSWORDS,
     )
     engine, world = build_browser_world(settings)
     with live_server(settings, engine) as base_url:

@@ -23,6 +23,7 @@ import uvicorn
 from sqlalchemy import Engine, func, select
 
 from parley.app import create_app
+from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, Scope
 from parley.config import Settings
 from parley.db import tables
@@ -193,10 +194,11 @@ def build_browser_world(settings: Settings, base_url: str = "") -> tuple[Engine,
     insert_all(engine, acme, varied_conversations(acme, 180, seed=1))
     insert_all(engine, globex, varied_conversations(globex, 6, seed=2))
     everything = {Scope.READ, Scope.READ_SENSITIVE, Scope.MANAGE}
-    add_member(engine, acme, ANALYST, Role.ANALYST, everything)
-    add_member(engine, acme, VIEWER, Role.VIEWER, everything)
-    add_member(engine, acme, MULTI, Role.VIEWER, everything)
-    add_member(engine, globex, MULTI, Role.ADMIN, everything)
+    passwords = Passwords.from_settings(settings)
+    add_member(engine, passwords, acme, ANALYST, Role.ANALYST, everything)
+    add_member(engine, passwords, acme, VIEWER, Role.VIEWER, everything)
+    add_member(engine, passwords, acme, MULTI, Role.VIEWER, everything)
+    add_member(engine, passwords, globex, MULTI, Role.ADMIN, everything)
     c = tables.conversations
     with engine.connect() as conn:
         listed = conn.execute(

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, sync_playwright
 from sqlalchemy import Engine, select
 
 from parley.accounts import service
+from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role
 from parley.config import Settings
 from parley.db import tables
@@ -39,7 +40,10 @@ def seeded_database(settings: Settings) -> tuple[Engine, str]:
     upgrade(engine)
     seed_org(engine, settings, SLUG, 400, seed=11, days=3, until=UNTIL)
     with engine.begin() as conn:
-        service.create_user(conn, EMAIL, PASSWORD, service.get_org(conn, SLUG), Role.ANALYST, "Dana")
+        org = service.get_org(conn, SLUG)
+        service.create_user(
+            conn, Passwords.from_settings(settings), EMAIL, PASSWORD, org, Role.ANALYST, "Dana"
+        )
     return engine, SLUG
 
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, select, update
 
 from parley.app import create_app
-from parley.auth.sessions import hash_session_secret
+from parley.auth.tokens import hash_secret
 from parley.config import Settings
 from parley.db import tables
 from parley.web.csrf import CSRF_COOKIE
@@ -102,7 +102,7 @@ def test_sessions_are_stored_as_a_hash_with_an_expiry(
     log_in(client, ANALYST)
     secret = client.cookies[SESSION_COOKIE]
     [(id_hash, _user, created_at, expires_at)] = session_rows(engine)
-    assert id_hash == hash_session_secret(secret)
+    assert id_hash == hash_secret(secret)
     assert secret not in id_hash
     assert before - timedelta(seconds=1) <= created_at <= datetime.now(UTC)
     assert expires_at - created_at == timedelta(seconds=settings.session_max_age_seconds)
@@ -218,7 +218,7 @@ def test_logging_in_again_replaces_the_session(
     client.post("/login", data={"email": ANALYST, "password": "correct horse battery", "csrf_token": token})
     second = client.cookies[SESSION_COOKIE]
     assert first != second
-    assert [row[0] for row in session_rows(engine)] == [hash_session_secret(second)]
+    assert [row[0] for row in session_rows(engine)] == [hash_secret(second)]
 
 
 def test_logout_ends_the_session_everywhere(client: TestClient, web_world: WebWorld, engine: Engine) -> None:

@@ -3,36 +3,27 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from parley.auth.passwords import hash_password
+from parley.auth.members import Org, find_org, membership
+from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, Scope, format_scopes
 from parley.auth.tokens import TokenKind, hash_secret, new_secret, prefix_of
 from parley.db import tables
+from parley.db.clock import now
 from parley.errors import BadRequest, Conflict, NotFound
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-@dataclass(frozen=True, slots=True)
-class Org:
-    id: int
-    slug: str
-    name: str
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def create_org(connection: Connection, slug: str, name: str | None = None) -> Org:
     if not _SLUG.match(slug):
         raise BadRequest(f"{slug!r} is not a valid org slug: use lowercase letters, digits and dashes.")
-    if find_org(connection, slug) is not None:
+    existing = find_org(connection, slug)
+    if existing is not None and existing.slug == slug:  # a digit slug may also be another org's id
         raise Conflict(f"An org with the slug {slug!r} already exists.")
     display = name or slug.replace("-", " ").title()
     org_id = connection.execute(
@@ -45,17 +36,6 @@ def ensure_org(connection: Connection, slug: str, name: str | None = None) -> Or
     return find_org(connection, slug) or create_org(connection, slug, name)
 
 
-def find_org(connection: Connection, ref: str) -> Org | None:
-    """An org by slug, or by numeric id."""
-    condition = tables.orgs.c.slug == ref
-    if ref.isdigit():
-        condition = condition | (tables.orgs.c.id == int(ref))
-    row = connection.execute(
-        select(tables.orgs.c.id, tables.orgs.c.slug, tables.orgs.c.name).where(condition)
-    ).first()
-    return Org(row.id, row.slug, row.name) if row else None
-
-
 def get_org(connection: Connection, ref: str) -> Org:
     org = find_org(connection, ref)
     if org is None:
@@ -64,7 +44,13 @@ def get_org(connection: Connection, ref: str) -> Org:
 
 
 def create_user(
-    connection: Connection, email: str, password: str, org: Org, role: Role, name: str | None = None
+    connection: Connection,
+    passwords: Passwords,
+    email: str,
+    password: str,
+    org: Org,
+    role: Role,
+    name: str | None = None,
 ) -> int:
     """Create a user (or reuse one with this email) and make them a member of ``org`` with ``role``."""
     email = email.strip().lower()
@@ -76,10 +62,10 @@ def create_user(
     if user_id is None:
         user_id = connection.execute(
             insert(tables.users)
-            .values(email=email, name=name, password_hash=hash_password(password), created_at=now())
+            .values(email=email, name=name, password_hash=passwords.hash(password), created_at=now())
             .returning(tables.users.c.id)
         ).scalar_one()
-    elif _membership_role(connection, org.id, user_id) is not None:
+    elif membership(connection, user_id, org.id) is not None:
         raise Conflict(f"{email} is already a member of {org.slug}.")
     connection.execute(
         insert(tables.memberships).values(org_id=org.id, user_id=user_id, role=role.value, created_at=now())
@@ -90,14 +76,6 @@ def create_user(
 def find_user_id(connection: Connection, email: str) -> int | None:
     return connection.execute(
         select(tables.users.c.id).where(tables.users.c.email == email.strip().lower())
-    ).scalar_one_or_none()
-
-
-def _membership_role(connection: Connection, org_id: int, user_id: int) -> str | None:
-    return connection.execute(
-        select(tables.memberships.c.role).where(
-            tables.memberships.c.org_id == org_id, tables.memberships.c.user_id == user_id
-        )
     ).scalar_one_or_none()
 
 

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from parley.accounts.service import find_org, now
-from parley.auth.scopes import READ_SCOPES, ROLE_SCOPES, Role, Scope, parse_scopes
+from parley.auth.members import Membership, membership
+from parley.auth.scopes import READ_SCOPES, ROLE_SCOPES, Scope, parse_scopes
 from parley.auth.tokens import TokenKind, hash_secret, kind_of
 from parley.db import tables
+from parley.db.clock import now
 from parley.errors import BadRequest, Forbidden, Unauthorized
 
 ORG_HEADER = "X-Anyreach-Org"
@@ -124,21 +125,21 @@ def principal_for_member(
     token_kind: TokenKind | None,
 ) -> Principal:
     """A user acting in an org: their role's scopes there, narrowed by the token's (if any)."""
-    org = find_org(connection, org_ref)
-    role = None
-    if org is not None:
-        role = connection.execute(
-            select(tables.memberships.c.role).where(
-                tables.memberships.c.org_id == org.id, tables.memberships.c.user_id == user_id
-            )
-        ).scalar_one_or_none()
-    if org is None or role is None:
+    member = membership(connection, user_id, org_ref)
+    if member is None:
         # Same answer whether the org exists or not, so the header cannot probe for org names.
         raise Forbidden(f"You are not a member of the org {org_ref!r}.")
-    scopes = ROLE_SCOPES[Role(role)]
+    return principal_of_membership(member, user_id, granted, token_kind)
+
+
+def principal_of_membership(
+    member: Membership, user_id: int, granted: frozenset[Scope] | None, token_kind: TokenKind | None
+) -> Principal:
+    """``principal_for_member`` for a membership already read (the web inbox lists them all)."""
+    scopes = ROLE_SCOPES[member.role]
     if granted is not None:
         scopes = scopes & granted
-    return Principal(org.id, org.slug, scopes, user_id=user_id, token_kind=token_kind)
+    return Principal(member.org_id, member.slug, scopes, user_id=user_id, token_kind=token_kind)
 
 
 class TokenUse:

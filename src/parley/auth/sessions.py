@@ -7,16 +7,16 @@ login; it is never extended, so a stolen cookie stops working when the login wou
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
-from parley.accounts.service import now
-from parley.auth.passwords import verify_password
+from parley.auth.passwords import Passwords
+from parley.auth.tokens import hash_secret
 from parley.db import tables
+from parley.db.clock import now
 
 _SECRET_BYTES = 32
 # Longer cookie values are refused before hashing: nothing we issue is that long.
@@ -29,12 +29,7 @@ class NewSession:
     expires_at: datetime
 
 
-def hash_session_secret(secret: str) -> str:
-    # A fast hash is right: the secret has 256 random bits, so there is nothing to brute-force.
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def check_password(connection: Connection, email: str, password: str) -> int | None:
+def check_password(connection: Connection, passwords: Passwords, email: str, password: str) -> int | None:
     """The id of the user with this email and password, or None.
 
     An unknown email costs the same argon2 verification as a wrong password, so response time
@@ -44,7 +39,7 @@ def check_password(connection: Connection, email: str, password: str) -> int | N
     row = connection.execute(
         select(u.c.id, u.c.password_hash).where(u.c.email == email.strip().lower())
     ).first()
-    if not verify_password(row.password_hash if row else None, password):
+    if not passwords.verify(row.password_hash if row else None, password):
         return None
     return int(row.id) if row else None
 
@@ -58,7 +53,7 @@ def create_session(connection: Connection, user_id: int, max_age: timedelta) -> 
     expires_at = moment + max_age
     connection.execute(
         insert(ws).values(
-            id_hash=hash_session_secret(secret), user_id=user_id, created_at=moment, expires_at=expires_at
+            id_hash=hash_secret(secret), user_id=user_id, created_at=moment, expires_at=expires_at
         )
     )
     return NewSession(secret, expires_at)
@@ -70,7 +65,7 @@ def session_user(connection: Connection, secret: str) -> int | None:
         return None
     ws = tables.web_sessions
     row = connection.execute(
-        select(ws.c.user_id, ws.c.expires_at).where(ws.c.id_hash == hash_session_secret(secret))
+        select(ws.c.user_id, ws.c.expires_at).where(ws.c.id_hash == hash_secret(secret))
     ).first()
     if row is None or row.expires_at <= now():
         return None
@@ -81,4 +76,4 @@ def end_session(connection: Connection, secret: str) -> None:
     """Forget a session (logout). Unknown secrets are ignored: the outcome is the same."""
     if secret and len(secret) <= MAX_SESSION_COOKIE_LENGTH:
         ws = tables.web_sessions
-        connection.execute(delete(ws).where(ws.c.id_hash == hash_session_secret(secret)))
+        connection.execute(delete(ws).where(ws.c.id_hash == hash_secret(secret)))

@@ -22,6 +22,7 @@ def new_secret(kind: TokenKind) -> str:
 
 
 def hash_secret(secret: str) -> str:
+    """What is stored of a token or a session cookie: the SHA-256 of its secret."""
     # A fast hash is right here: the secret has 256 bits of entropy, so there is nothing to brute-force.
     return hashlib.sha256(secret.encode()).hexdigest()
 

@@ -12,7 +12,6 @@ import random
 from datetime import UTC, datetime
 
 RANDOM_BITS = 22
-_EPOCH_MS = 0
 
 
 def to_millis(moment: datetime) -> int:
@@ -26,11 +25,11 @@ def truncate_to_millis(moment: datetime) -> datetime:
 
 def new_conversation_id(created_at: datetime, rng: random.Random | None = None) -> int:
     low = (rng or random.SystemRandom()).getrandbits(RANDOM_BITS)
-    return ((to_millis(created_at) - _EPOCH_MS) << RANDOM_BITS) | low
+    return (to_millis(created_at) << RANDOM_BITS) | low
 
 
 def created_millis(conversation_id: int) -> int:
-    return (conversation_id >> RANDOM_BITS) + _EPOCH_MS
+    return conversation_id >> RANDOM_BITS
 
 
 def parse_conversation_id(text: str) -> int | None:

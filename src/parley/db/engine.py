@@ -70,10 +70,6 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy issue BEGIN itself (see _sqlite_on_begin), the documented way to get real
     # transactions from the sqlite3 module.

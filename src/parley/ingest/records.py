@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from parley.conversations.enums import Channel, Direction, ParticipantRole, Speaker, Status
+
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    speaker: str  # Speaker value
+    speaker: Speaker
     text: str
     offset_ms: int
 
@@ -16,7 +18,7 @@ class Turn:
 @dataclass(frozen=True, slots=True)
 class Participant:
     address: str
-    role: str  # ParticipantRole value
+    role: ParticipantRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +33,9 @@ class Recording:
 class NewConversation:
     id: int
     created_at: datetime
-    channel: str
-    direction: str
-    status: str
+    channel: Channel
+    direction: Direction
+    status: Status
     agent_id: int | None = None
     agent_version: int | None = None
     user_id: str | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from parley.db import tables
@@ -180,16 +180,9 @@ def _unchanged(value: Any) -> Any:
 
 
 def _insert_many(connection: Connection, table: str, columns: Sequence[str], values: list[_Row]) -> None:
-    paramstyle = connection.dialect.paramstyle
-    if paramstyle == "qmark":
-        marks = ", ".join("?" for _ in columns)
-    elif paramstyle in ("format", "pyformat"):
-        marks = ", ".join("%s" for _ in columns)
-    else:  # a driver we have no fast path for: let SQLAlchemy build the statement
-        connection.execute(
-            insert(tables.metadata.tables[table]), [dict(zip(columns, v, strict=True)) for v in values]
-        )
-        return
+    # sqlite3 takes "?"; the PostgreSQL drivers a URL may name besides psycopg (which COPYs) take "%s".
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    marks = ", ".join(mark for _ in columns)
     connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
 
 

@@ -20,11 +20,3 @@ class LocalBlobStore:
         if not path.is_relative_to(self.root) or not path.is_file():
             raise NotFound("The recording's audio is missing from storage.")
         return path
-
-    def write(self, key: str, data: bytes) -> Path:
-        path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root):
-            raise ValueError(f"blob key {key!r} escapes the store")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        return path

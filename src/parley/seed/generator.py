@@ -33,32 +33,30 @@ HOUR_MS = 3_600_000
 _DAY_MS = 24 * HOUR_MS
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-# Plain strings, not enum members, so records compare and bind exactly like ones read back.
-TELEPHONE, WEBRTC, EMAIL, TEXT = (
-    c.value for c in (Channel.TELEPHONE, Channel.WEBRTC, Channel.EMAIL, Channel.TEXT)
-)
-INBOUND, OUTBOUND = Direction.INBOUND.value, Direction.OUTBOUND.value
-AGENT, CALLER, SYSTEM = Speaker.AGENT.value, Speaker.CALLER.value, Speaker.SYSTEM.value
-TOKEN_CREATED = Status.TOKEN_CREATED.value
-QUEUED = Status.QUEUED.value
-RINGING = Status.RINGING.value
-IN_PROGRESS = Status.IN_PROGRESS.value
-COMPLETED = Status.COMPLETED.value
-TRANSFERRED = Status.TRANSFERRED.value
-FAILED = Status.FAILED.value
-NO_ANSWER = Status.NO_ANSWER.value
-BUSY = Status.BUSY.value
-CANCELED = Status.CANCELED.value
-VOICEMAIL = Status.VOICEMAIL.value
+# Module-level names: looking a member up on its enum class costs more than the comparison.
+TELEPHONE, WEBRTC, EMAIL, TEXT = Channel.TELEPHONE, Channel.WEBRTC, Channel.EMAIL, Channel.TEXT
+INBOUND, OUTBOUND = Direction.INBOUND, Direction.OUTBOUND
+AGENT, CALLER, SYSTEM = Speaker.AGENT, Speaker.CALLER, Speaker.SYSTEM
+TOKEN_CREATED = Status.TOKEN_CREATED
+QUEUED = Status.QUEUED
+RINGING = Status.RINGING
+IN_PROGRESS = Status.IN_PROGRESS
+COMPLETED = Status.COMPLETED
+TRANSFERRED = Status.TRANSFERRED
+FAILED = Status.FAILED
+NO_ANSWER = Status.NO_ANSWER
+BUSY = Status.BUSY
+CANCELED = Status.CANCELED
+VOICEMAIL = Status.VOICEMAIL
 
-CHANNEL_WEIGHTS: tuple[tuple[str, float], ...] = ((TELEPHONE, 45), (WEBRTC, 25), (EMAIL, 18), (TEXT, 12))
+CHANNEL_WEIGHTS: tuple[tuple[Channel, float], ...] = ((TELEPHONE, 45), (WEBRTC, 25), (EMAIL, 18), (TEXT, 12))
 # Agents place calls, send texts and write emails; nobody is "called" through a web widget.
-OUTBOUND_SHARE: dict[str, float] = {TELEPHONE: 0.30, WEBRTC: 0.0, EMAIL: 0.20, TEXT: 0.40}
+OUTBOUND_SHARE: dict[Channel, float] = {TELEPHONE: 0.30, WEBRTC: 0.0, EMAIL: 0.20, TEXT: 0.40}
 # Only for webrtc: a widget issued a token and the visitor never connected.
 TOKEN_CREATED_SHARE = 0.04
 # Finished outcomes per channel and direction. Ringing-related outcomes (no answer, busy,
 # voicemail) only exist for calls the agent places.
-STATUS_WEIGHTS: dict[tuple[str, str], tuple[tuple[str, float], ...]] = {
+STATUS_WEIGHTS: dict[tuple[Channel, Direction], tuple[tuple[Status, float], ...]] = {
     (TELEPHONE, INBOUND): ((COMPLETED, 68), (TRANSFERRED, 15), (FAILED, 4), (CANCELED, 9)),
     (TELEPHONE, OUTBOUND): (
         (COMPLETED, 46),
@@ -77,16 +75,16 @@ STATUS_WEIGHTS: dict[tuple[str, str], tuple[tuple[str, float], ...]] = {
 }
 # How long a conversation that never connected took to end, in ms: ringing out, a busy tone, a
 # caller hanging up while waiting.
-_UNANSWERED_MS: dict[str, tuple[int, int]] = {
+_UNANSWERED_MS: dict[Status, tuple[int, int]] = {
     NO_ANSWER: (20_000, 45_000),
     BUSY: (1_000, 5_000),
     CANCELED: (2_000, 40_000),
 }
 RECORDED_SHARE = 0.40
-CALLER_NAME_SHARE: dict[str, float] = {TELEPHONE: 0.60, WEBRTC: 0.50, EMAIL: 0.85, TEXT: 0.45}
+CALLER_NAME_SHARE: dict[Channel, float] = {TELEPHONE: 0.60, WEBRTC: 0.50, EMAIL: 0.85, TEXT: 0.45}
 # Extra email recipients: most threads have none or one.
 PARTICIPANT_COUNT_WEIGHTS = (55, 25, 10, 5, 3, 2)
-_ROLES = (ParticipantRole.CC.value,) * 6 + (ParticipantRole.TO.value,) * 3 + (ParticipantRole.BCC.value,)
+_ROLES = (ParticipantRole.CC,) * 6 + (ParticipantRole.TO,) * 3 + (ParticipantRole.BCC,)
 
 # Phone number shapes: (country code, leading digits, how many random digits follow, weight).
 # US numbers use the 555 exchange so they read as fictional.
@@ -143,7 +141,7 @@ class SeedAgent:
     email: str
     widget: str
 
-    def number_for(self, channel: str) -> str:
+    def number_for(self, channel: Channel) -> str:
         """The address this agent uses on ``channel``: what a conversation stores as agent_number."""
         if channel == TELEPHONE:
             return self.phone
@@ -238,7 +236,7 @@ def _hour_weight(hour_start_ms: int) -> float:
     return weight if weekday < 5 else weight * 0.3
 
 
-def _live_rows(rng: random.Random, count: int, start_ms: int, end_ms: int) -> list[tuple[int, str | None]]:
+def _live_rows(rng: random.Random, count: int, start_ms: int, end_ms: int) -> list[tuple[int, Status | None]]:
     """A few rows right before ``end`` that are still ringing, queued or in progress.
 
     Their number follows the hourly volume, with at least one of each once a seed is big enough
@@ -252,7 +250,7 @@ def _live_rows(rng: random.Random, count: int, start_ms: int, end_ms: int) -> li
         (QUEUED, max(1, round(per_hour * 0.05)), 5 * 60_000),
         (IN_PROGRESS, max(2, round(per_hour * 0.12)), 40 * 60_000),
     )
-    rows: list[tuple[int, str | None]] = []
+    rows: list[tuple[int, Status | None]] = []
     for status, how_many, window in plan:
         window = min(window, end_ms - start_ms)
         rows.extend((end_ms - 1 - int(rng.random() * window), status) for _ in range(how_many))
@@ -260,7 +258,9 @@ def _live_rows(rng: random.Random, count: int, start_ms: int, end_ms: int) -> li
     return rows[: count // 10]
 
 
-def _timeline(rng: random.Random, count: int, start_ms: int, end_ms: int) -> Iterator[tuple[int, str | None]]:
+def _timeline(
+    rng: random.Random, count: int, start_ms: int, end_ms: int
+) -> Iterator[tuple[int, Status | None]]:
     """Creation times (ms) in ascending order, each with a forced live status or None.
 
     The window is cut into hours; each hour gets a share of the rows proportional to its weight
@@ -282,7 +282,7 @@ def _timeline(rng: random.Random, count: int, start_ms: int, end_ms: int) -> Ite
         upto = regular if i == hours - 1 else round(regular * cumulative / total)
         hour_start = start_ms + i * HOUR_MS
         width = min(HOUR_MS, end_ms - hour_start)
-        rows: list[tuple[int, str | None]] = [
+        rows: list[tuple[int, Status | None]] = [
             (hour_start + int(rng.random() * width), None) for _ in range(upto - placed)
         ]
         placed = upto
@@ -390,11 +390,11 @@ class _Slots(dict[str, str]):
 # --- one conversation --------------------------------------------------------------------------
 
 
-def _cumulative(pairs: Sequence[tuple[str, float]]) -> tuple[tuple[str, ...], list[float]]:
+def _cumulative(pairs: Sequence[tuple[_T, float]]) -> tuple[tuple[_T, ...], list[float]]:
     return tuple(p[0] for p in pairs), list(accumulate(p[1] for p in pairs))
 
 
-def _pick(rng: random.Random, choices: tuple[tuple[str, ...], list[float]]) -> str:
+def _pick(rng: random.Random, choices: tuple[tuple[_T, ...], list[float]]) -> _T:
     values, cumulative = choices
     return values[bisect_right(cumulative, rng.random() * cumulative[-1])]
 
@@ -442,7 +442,7 @@ class _Maker:
         self.internal_mailboxes = ("escalations", "accounts", "team-lead", "quality", "records")
 
     def make(
-        self, conversation_id: int, created_at: datetime, created_ms: int, live: str | None
+        self, conversation_id: int, created_at: datetime, created_ms: int, live: Status | None
     ) -> NewConversation:
         rng = self.rng
         random_ = rng.random
@@ -546,7 +546,7 @@ class _Maker:
             index -= 1
         return versions[index].version
 
-    def _caller(self, channel: str, outbound: bool, customer: _Customer) -> tuple[str | None, str | None]:
+    def _caller(self, channel: Channel, outbound: bool, customer: _Customer) -> tuple[str | None, str | None]:
         random_ = self.rng.random
         if channel == WEBRTC:
             roll = random_()
@@ -567,8 +567,8 @@ class _Maker:
 
     def _course(
         self,
-        channel: str,
-        status: str,
+        channel: Channel,
+        status: Status,
         outbound: bool,
         topic: vocab.Topic,
         case: vocab.Case,
@@ -645,20 +645,20 @@ class _Maker:
 
     def _script(
         self,
-        channel: str,
+        channel: Channel,
         outbound: bool,
         topic: vocab.Topic,
         case: vocab.Case,
         wanted: int,
         transfer: str | None,
         cut_after: int | None,
-    ) -> list[tuple[str, str]]:
+    ) -> list[tuple[Speaker, str]]:
         """Who says what, as (speaker, template): strictly alternating agent and caller, opened the
         way the channel opens, ended by a resolution, a transfer, or cut short (``cut_after``
         middle turns)."""
         rng = self.rng
         random_ = rng.random
-        script: list[tuple[str, str]]
+        script: list[tuple[Speaker, str]]
         if outbound:
             opener = case.opener
             if channel == TELEPHONE:
@@ -746,7 +746,9 @@ class _Maker:
                 offsets[i] = offsets[i - 1] + 1
         return offsets
 
-    def _summary(self, channel: str, status: str, topic: vocab.Topic, case: vocab.Case, slots: _Slots) -> str:
+    def _summary(
+        self, channel: Channel, status: Status, topic: vocab.Topic, case: vocab.Case, slots: _Slots
+    ) -> str:
         rng = self.rng
         random_ = rng.random
         if status == VOICEMAIL:

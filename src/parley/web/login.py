@@ -9,10 +9,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from parley.api.deps import EngineDep, SecretKeyDep, SettingsDep
+from parley.auth.members import memberships
 from parley.auth.sessions import check_password, create_session, end_session
 from parley.db.engine import read_connection
 from parley.web.csrf import CSRF_FIELD, CsrfRejected, check_csrf
-from parley.web.queries import memberships
 from parley.web.render import render
 from parley.web.session import (
     ORG_COOKIE,
@@ -83,7 +83,7 @@ def log_in(
         return _login_page(request, target, error=FORM_EXPIRED, email=email, status_code=403)
     # Its own transaction, committed before the redirect is answered: the next request must find it.
     with request.app.state.engine.begin() as connection:
-        user_id = check_password(connection, email, password)
+        user_id = check_password(connection, request.app.state.passwords, email, password)
         if user_id is None:
             return _login_page(request, target, error=WRONG_CREDENTIALS, email=email, status_code=400)
         orgs = memberships(connection, user_id)

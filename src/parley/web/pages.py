@@ -77,7 +77,7 @@ def conversation_page(
             # they are not in are never searched, so a foreign id looks exactly like a missing one.
             parsed = parse_conversation_id(conversation_id)
             others = [
-                authorize_read(user.in_org(connection, m.org_id).principal).visible
+                authorize_read(user.in_org(m.org_id).principal).visible
                 for m in user.orgs
                 if m.org_id != user.org.org_id
             ]
@@ -86,7 +86,7 @@ def conversation_page(
                 return render(
                     request, "not_found.html", _chrome(user), status_code=404, org_slug=user.org.slug
                 )
-            viewer = user.in_org(connection, holder)
+            viewer = user.in_org(holder)
             detail = conversation_detail(connection, viewer.principal, conversation_id, links)
     return render(
         request,

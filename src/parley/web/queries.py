@@ -1,38 +1,17 @@
-"""The few reads only the web inbox needs: who the logged-in user is, their orgs, the org's agents."""
+"""The few reads only the web inbox needs: who the logged-in user is and the org's agents (their
+orgs come from ``auth.members.memberships``)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
 from parley.db import AnyRow, tables
 
 
-@dataclass(frozen=True, slots=True)
-class Membership:
-    org_id: int
-    slug: str
-    name: str
-    role: str
-
-
 def user_email(connection: Connection, user_id: int) -> str | None:
     return connection.execute(
         select(tables.users.c.email).where(tables.users.c.id == user_id)
     ).scalar_one_or_none()
-
-
-def memberships(connection: Connection, user_id: int) -> list[Membership]:
-    """The orgs a user belongs to, by name: the first one is where a fresh login lands."""
-    m, o = tables.memberships, tables.orgs
-    rows = connection.execute(
-        select(o.c.id, o.c.slug, o.c.name, m.c.role)
-        .select_from(m.join(o, o.c.id == m.c.org_id))
-        .where(m.c.user_id == user_id)
-        .order_by(o.c.name, o.c.slug)
-    )
-    return [Membership(row.id, row.slug, row.name, row.role) for row in rows]
 
 
 def org_agents(connection: Connection, org_id: int) -> list[AnyRow]:

@@ -20,11 +20,12 @@ from fastapi import Depends, Request, Response
 from sqlalchemy import Connection
 
 from parley.api.deps import EngineDep
-from parley.auth.principal import Principal, principal_for_member
+from parley.auth.members import Membership, memberships
+from parley.auth.principal import Principal, principal_for_member, principal_of_membership
 from parley.auth.sessions import session_user
 from parley.db.engine import read_connection
 from parley.errors import Forbidden
-from parley.web.queries import Membership, memberships, user_email
+from parley.web.queries import user_email
 
 SESSION_COOKIE = "parley_session"
 ORG_COOKIE = "parley_org"
@@ -81,10 +82,10 @@ class WebUser:
     def multi_org(self) -> bool:
         return len(self.orgs) > 1
 
-    def in_org(self, connection: Connection, org_id: int) -> WebUser:
+    def in_org(self, org_id: int) -> WebUser:
         """The same user looking at another of their orgs."""
         org = next(m for m in self.orgs if m.org_id == org_id)
-        principal = principal_for_member(connection, self.user_id, org.slug, None, None)
+        principal = principal_of_membership(org, self.user_id, None, None)
         return WebUser(self.user_id, self.email, self.orgs, org, principal)
 
 
@@ -110,7 +111,7 @@ def current_user(request: Request, connection: Connection) -> WebUser | None:
         raise NoMembership(email)
     wanted = [request.query_params.get("org"), request.cookies.get(ORG_COOKIE)]
     org = next((m for ref in wanted for m in orgs if ref in (m.slug, str(m.org_id))), orgs[0])
-    principal = principal_for_member(connection, user_id, org.slug, None, None)
+    principal = principal_of_membership(org, user_id, None, None)
     return WebUser(user_id, email, orgs, org, principal)
 
 
