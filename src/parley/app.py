@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,13 +11,15 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from parley import __version__
-from parley.api import conversations, health, writes
+from parley.api import conversations, health, live, writes
 from parley.api.problems import install_problem_handlers
 from parley.auth.passwords import Passwords
 from parley.auth.principal import TokenUse
 from parley.config import Settings
 from parley.db.engine import build_engine
 from parley.db.instance import instance_secret
+from parley.live.hub import Hub
+from parley.live.retention import prune_events
 from parley.web import install_web
 
 
@@ -34,9 +37,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # half as many requests a second as with one client (218 against 468 on SQLite).
         threads = settings.threads or (2 if engine.dialect.name == "sqlite" else 4)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        yield
-        if owns_engine:
-            engine.dispose()
+        hub.start(asyncio.get_running_loop())
+        pruning = asyncio.create_task(prune_events(engine, settings.live_retention), name="parley-live-prune")
+        try:
+            yield
+        finally:
+            pruning.cancel()
+            await hub.stop()
+            if owns_engine:
+                engine.dispose()
 
     app = FastAPI(
         title="Parley",
@@ -49,8 +58,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.secret_key = settings.secret_key or instance_secret(engine)
     app.state.token_use = TokenUse(engine)
     app.state.passwords = Passwords.from_settings(settings)
+    hub = app.state.hub = Hub(engine)
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(live.router)  # before conversations: /live is not a conversation id
     app.include_router(conversations.router)
     app.include_router(writes.router)
     install_web(app)

@@ -6,6 +6,7 @@ Nothing here runs at import: ``Settings()`` is built by the CLI or by a test and
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -72,4 +73,9 @@ class Settings(BaseSettings):
         ge=32,
         le=1024 * 1024,
         description="Memory in KiB each password hash uses (argon2-cffi's default: 64 MiB).",
+    )
+    live_retention: timedelta = Field(
+        default=timedelta(hours=24),
+        description="How long live events are kept, so a stream can resume after a disconnect "
+        "(seconds, or ISO 8601 such as PT24H); older ones are pruned in the background.",
     )

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, sel
 
 from parley.conversations import search
 from parley.conversations.cursor import Position
+from parley.conversations.enums import FINISHED_STATUSES
 from parley.conversations.filters import ConversationFilters
 from parley.conversations.rows import (
     AFTER_CREATED_AT,
@@ -223,3 +224,28 @@ def tags(connection: Connection, visible: Visible, conversation_id: int) -> list
             select(g.c.tag).where(visible.owns(g), g.c.conversation_id == conversation_id).order_by(g.c.tag)
         ).scalars()
     )
+
+
+def matching_ids(
+    connection: Connection, visible: Visible, filters: ConversationFilters, ids: Sequence[int]
+) -> set[int]:
+    """Which of these conversations pass the filters now (live streams filter events by it)."""
+    if not ids:
+        return set()
+    dialect = connection.dialect.name
+    statement = (
+        all_conversations(dialect, visible, filters)
+        .with_only_columns(c.c.id)
+        .where(c.c.id.in_(sorted(set(ids))))
+    )
+    return set(connection.execute(statement.order_by(None)).scalars())
+
+
+def open_conversations(
+    connection: Connection, visible: Visible, filters: ConversationFilters, limit: int
+) -> list[ConversationRow]:
+    """The newest conversations not yet in a final state (a live stream's snapshot)."""
+    statement = all_conversations(connection.dialect.name, visible, filters).where(
+        c.c.status.not_in(sorted(s.value for s in FINISHED_STATUSES))
+    )
+    return [ConversationRow._make(row) for row in connection.execute(statement.limit(limit))]

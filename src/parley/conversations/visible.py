@@ -34,6 +34,10 @@ class Visible:
             return c.c.org_id == self.org_id
         return and_(c.c.org_id == self.org_id, c.c.status.not_in(_HIDDEN))
 
+    def admits(self, status: str) -> bool:
+        """Whether a conversation in ``status`` is in the set (for rows read through another set)."""
+        return self.pending or status not in _HIDDEN
+
     def owns(self, table: Table) -> ColumnElement[bool]:
         """For a table hanging off a conversation (turns, participants, recordings): its rows
         of this org. Reads of those tables start from a conversation already found visible."""
