@@ -18,6 +18,7 @@ from parley.auth.principal import TokenUse
 from parley.config import Settings
 from parley.db.engine import build_engine
 from parley.db.instance import instance_secret
+from parley.live.bus import PostgresBus
 from parley.live.hub import Hub
 from parley.live.retention import prune_events
 from parley.web import install_web
@@ -38,11 +39,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         threads = settings.threads or (2 if engine.dialect.name == "sqlite" else 4)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         hub.start(asyncio.get_running_loop())
-        pruning = asyncio.create_task(prune_events(engine, settings.live_retention), name="parley-live-prune")
+        tasks = [asyncio.create_task(prune_events(engine, settings.live_retention), name="parley-live-prune")]
+        bus = PostgresBus(engine, hub) if engine.dialect.name == "postgresql" else None
+        if bus is not None:  # SQLite: one process writes, and its own writes wake its feeds
+            bus.start()
+            hub.on_publish = bus.publish
+            tasks.append(asyncio.create_task(bus.listen(), name="parley-live-listen"))
         try:
             yield
         finally:
-            pruning.cancel()
+            for task in tasks:
+                task.cancel()
+            if bus is not None:
+                bus.stop()
             await hub.stop()
             if owns_engine:
                 engine.dispose()
