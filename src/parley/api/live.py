@@ -21,11 +21,12 @@ from parley.conversations.policy import authorize_read
 from parley.conversations.service import find_conversation
 from parley.db.engine import read_connection
 from parley.errors import BadRequest, Forbidden
-from parley.live.stream import Viewer, events
+from parley.live.stream import Viewer
 
 router = APIRouter(prefix="/core/conversations", tags=["live"], responses=PROBLEM_RESPONSES)
 
 HEARTBEAT_SECONDS = 15
+SEND_TIMEOUT_SECONDS = 30
 # Proxies buffer responses unless told not to; a stream must reach the browser as it is written.
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 LastEventIdHeader = Annotated[
@@ -83,9 +84,7 @@ async def live_conversations(
     reject_unknown_params(request, (FILTER_PARAMS - {"q"}) | {"last_event_id"})
     access = authorize_read(principal, filters)
     after = _resume_from(last_event_id, last_event_id_query)
-    viewer = Viewer(access, links, filters)
-    stream = events(request.app.state.hub, engine, viewer, after, _recheck(request, principal))
-    return EventSourceResponse(stream, ping=HEARTBEAT_SECONDS, headers=STREAM_HEADERS, send_timeout=30)
+    return _stream(request, principal, Viewer(access, links, filters), after)
 
 
 @router.get(
@@ -111,6 +110,4 @@ async def live_conversation(
             return find_conversation(connection, access, conversation_id).conversation.id
 
     target = await run_in_threadpool(find)
-    viewer = Viewer(access, links, ConversationFilters(), target)
-    stream = events(request.app.state.hub, engine, viewer, after, _recheck(request, principal))
-    return EventSourceResponse(stream, ping=HEARTBEAT_SECONDS, headers=STREAM_HEADERS, send_timeout=30)
+    return _stream(request, principal, Viewer(access, links, ConversationFilters(), target), after)
