@@ -21,7 +21,7 @@ from parley.conversations.policy import authorize_read
 from parley.conversations.service import find_conversation
 from parley.db.engine import read_connection
 from parley.errors import BadRequest, Forbidden
-from parley.live.stream import Viewer
+from parley.live.stream import Viewer, events
 
 router = APIRouter(prefix="/core/conversations", tags=["live"], responses=PROBLEM_RESPONSES)
 
@@ -67,6 +67,16 @@ def _recheck(request: Request, principal: Principal) -> Callable[[], Awaitable[N
         await run_in_threadpool(check)
 
     return recheck
+
+
+def _stream(request: Request, principal: Principal, viewer: Viewer, after: int | None) -> EventSourceResponse:
+    """The response: heartbeats, no proxy buffering, and a client that stops reading for
+    SEND_TIMEOUT_SECONDS is cut off rather than holding its place."""
+    engine = request.app.state.engine
+    stream = events(request.app.state.hub, engine, viewer, after, _recheck(request, principal))
+    return EventSourceResponse(
+        stream, ping=HEARTBEAT_SECONDS, headers=STREAM_HEADERS, send_timeout=SEND_TIMEOUT_SECONDS
+    )
 
 
 @router.get(
