@@ -43,7 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     s = commands.add_parser("scale", help="list latency on two data set sizes, alternating, as a ratio")
     _common(s, defaults)
     s.add_argument("--large-rows", type=int, default=10_000_000, help="conversations in the large set")
+    v = commands.add_parser("live", help="latency from a write to a live viewer of another server process")
+    v.add_argument("--db", choices=("sqlite", "postgres"), default="postgres")
+    v.add_argument("--writes", type=int, default=30)
+    v.add_argument("--postgres-url", default=defaults.postgres_url)
     args = parser.parse_args(argv)
+    if args.command == "live":
+        from benchmarks.live import run_live
+
+        print(run_live(args.db, args.writes, args.postgres_url))
+        return 0
     options = Options(
         rows=args.rows,
         db=args.db,
