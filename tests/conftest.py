@@ -63,6 +63,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key-not-for-production",
         recordings_dir=tmp_path / "recordings",
+        workers_enabled=False,  # tests run background passes themselves, when they mean to
     )
 
 

@@ -10,12 +10,13 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from parley import __version__
-from parley.api import conversations, health, writes
+from parley.api import conversations, health, hooks, writes
 from parley.api.problems import install_problem_handlers
 from parley.auth.principal import TokenUse
 from parley.config import Settings
 from parley.db.engine import build_engine
 from parley.db.instance import instance_secret
+from parley.ingest.background import background_worker
 from parley.web import install_web
 
 
@@ -33,7 +34,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # half as many requests a second as with one client (218 against 468 on SQLite).
         threads = settings.threads or (2 if engine.dialect.name == "sqlite" else 4)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        yield
+        with background_worker(engine, settings):
+            yield
         if owns_engine:
             engine.dispose()
 
@@ -51,5 +53,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(health.router)
     app.include_router(conversations.router)
     app.include_router(writes.router)
+    app.include_router(hooks.router)
     install_web(app)
     return app
