@@ -137,7 +137,10 @@ def _turns(call: dict[str, Any], final: bool) -> tuple[TurnChange, ...]:
 
 def parse(inbound: Inbound) -> CallDelivery | None:
     payload = json_object(inbound.body)
-    event = required_text(payload, "event", "event", max_length=64)
+    # "event" in the webhook docs; some of Retell's pages show "event_type": either is taken.
+    event = text(payload, "event", "event", max_length=64, strict=True) or required_text(
+        payload, "event_type", "event", max_length=64
+    )
     call = obj(payload, "call", "call", required=True)
     if event not in _LIVE and event not in _FINISHED_EVENTS:
         return None  # transfer and chat events: nothing the inbox stores
