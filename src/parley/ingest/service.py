@@ -107,15 +107,23 @@ def ensure_agent(connection: Connection, org_id: int, external_id: str, name: st
         return int(found)
     moment = now()
     agent_id = new_conversation_id(moment, _RNG)
-    connection.execute(
-        insert(a).values(
-            org_id=org_id,
-            id=agent_id,
-            name=(name or external_id)[:200],
-            created_at=moment,
-            external_id=external_id,
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                insert(a).values(
+                    org_id=org_id,
+                    id=agent_id,
+                    name=(name or external_id)[:200],
+                    created_at=moment,
+                    external_id=external_id,
+                )
+            )
+    except IntegrityError:  # a concurrent first sight made it a moment ago: use that one
+        return int(
+            connection.execute(
+                select(a.c.id).where(a.c.org_id == org_id, a.c.external_id == external_id)
+            ).scalar_one()
         )
-    )
     return agent_id
 
 
