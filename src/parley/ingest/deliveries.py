@@ -43,6 +43,7 @@ from parley.recordings import fetch
 THREAD_GAP = timedelta(hours=24)
 CLOSE_THREAD = "close_thread"
 KEEP_DELIVERIES = timedelta(days=30)  # far longer than any provider retries for
+MAX_KEY = 255  # hook_deliveries.delivery_key
 c = tables.conversations
 _d = tables.hook_deliveries
 
@@ -70,6 +71,8 @@ class Blob:
 
 def first_delivery(connection: Connection, org_id: int, provider: str, key: str, now: datetime) -> bool:
     """Record the delivery; False when it was recorded before (then nothing is to be written)."""
+    if len(key) > MAX_KEY:  # a very long call id: its hash is as good a key
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
     connection.execute(delete(_d).where(_d.c.org_id == org_id, _d.c.received_at < now - KEEP_DELIVERIES))
     try:
         with connection.begin_nested():

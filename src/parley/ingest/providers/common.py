@@ -18,11 +18,15 @@ from typing import Any, NoReturn
 import orjson
 
 from parley.conversations.enums import Channel, Direction, Sentiment, Status
+from parley.conversations.ids import RANDOM_BITS
 from parley.errors import BadRequest, Unauthorized
 from parley.ingest.service import TurnChange
 
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 64
+MAX_INT = 2**31 - 1  # the integer columns (durations, offsets)
+# The latest moment a conversation id can carry: its high bits are milliseconds since 1970.
+LATEST_SECONDS = (2 ** (63 - RANDOM_BITS) - 1) / 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +146,9 @@ def require_plain(secret: HookSecret) -> str:
     return secret.plain
 
 
-def check_age(stamp: datetime, now: datetime, tolerance: timedelta, header: str) -> None:
+def check_age(stamp_seconds: float, now: datetime, tolerance: timedelta, header: str) -> None:
     """A signed timestamp too far from now is a replay (or a badly wrong clock)."""
-    if abs(now - stamp) > tolerance:
+    if abs(now.timestamp() - stamp_seconds) > tolerance.total_seconds():
         minutes = int(tolerance.total_seconds() // 60)
         reject(f"The {header} timestamp is more than {minutes} minutes from now; the request is refused.")
 
@@ -199,6 +203,10 @@ def text(
         return None
     if not isinstance(value, str):
         raise BadRequest(f"{path} must be a string.", parameter=path)
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        if strict:
+            raise BadRequest(f"{path} contains a NUL character.", parameter=path)
+        value = value.replace("\x00", "")
     if len(value) > max_length:
         if strict:
             raise BadRequest(f"{path} is longer than {max_length:,} characters.", parameter=path)
@@ -231,12 +239,25 @@ def flag(container: Mapping[str, Any], key: str, path: str) -> bool | None:
     raise BadRequest(f"{path} must be true or false.", parameter=path)
 
 
-def from_millis(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value / 1000, UTC)
+def in_range(moment: datetime, path: str) -> datetime:
+    """A time a call can have: from 1970 to the latest a conversation id can carry (2039)."""
+    if not 0 <= moment.timestamp() <= LATEST_SECONDS:
+        raise BadRequest(f"{path} is not a time a call can have.", parameter=path)
+    return moment
 
 
-def from_seconds(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+def epoch_time(container: Mapping[str, Any], key: str, path: str, *, unit: float = 1.0) -> datetime | None:
+    """A Unix time field, in seconds (``unit`` 1) or milliseconds (``unit`` 0.001)."""
+    value = number(container, key, path)
+    if value is None:
+        return None
+    if not 0 <= value * unit <= LATEST_SECONDS:
+        raise BadRequest(f"{path} is not a time a call can have.", parameter=path)
+    return datetime.fromtimestamp(value * unit, UTC)
+
+
+def offset_ms(seconds_from_start: float | None) -> int:
+    return max(0, min(round((seconds_from_start or 0) * 1000), MAX_INT))
 
 
 def iso_time(container: Mapping[str, Any], key: str, path: str) -> datetime | None:
@@ -247,13 +268,13 @@ def iso_time(container: Mapping[str, Any], key: str, path: str) -> datetime | No
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise BadRequest(f"{path} is not an ISO 8601 time.", parameter=path) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return in_range(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC), path)
 
 
 def seconds(value: float | None) -> int | None:
     if value is None:
         return None
-    return max(0, min(round(value), 2**31 - 1))
+    return max(0, min(round(value), MAX_INT))
 
 
 def sentiment(value: str | None) -> Sentiment | None:

@@ -27,11 +27,12 @@ from parley.ingest.providers.common import (
     array,
     as_obj,
     check_age,
-    from_seconds,
+    epoch_time,
     hmac_hex,
     json_object,
     number,
     obj,
+    offset_ms,
     reject,
     require_plain,
     required_text,
@@ -57,9 +58,7 @@ def verify(inbound: Inbound, secret: HookSecret) -> None:
     stamp, signature = parts.get("t", ""), parts.get("v0", "")
     if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or not signature:
         reject("The ElevenLabs-Signature header is not of the form t=<timestamp>,v0=<signature>.")
-    moment = from_seconds(int(stamp))
-    assert moment is not None
-    check_age(moment, inbound.received_at, TOLERANCE, "ElevenLabs-Signature")
+    check_age(int(stamp), inbound.received_at, TOLERANCE, "ElevenLabs-Signature")
     expected = hmac_hex(require_plain(secret), stamp.encode() + b"." + inbound.body)
     if not same(expected, signature):
         reject("The ElevenLabs-Signature signature does not match the body.")
@@ -92,8 +91,8 @@ def _turns(data: dict[str, Any]) -> tuple[TurnChange, ...]:
         if words is None:
             continue
         speaker = "caller" if item.get("role") == "user" else "agent"
-        offset = number(item, "time_in_call_secs", f"{path}.time_in_call_secs") or 0
-        turns.append(TurnChange(len(turns), speaker, words, round(offset * 1000), True))
+        offset = number(item, "time_in_call_secs", f"{path}.time_in_call_secs")
+        turns.append(TurnChange(len(turns), speaker, words, offset_ms(offset), True))
     return tuple(turns)
 
 
@@ -153,7 +152,7 @@ def parse(inbound: Inbound) -> CallDelivery | None:
             ended_reason=reason,
         )
     metadata = obj(data, "metadata", "data.metadata")
-    start = from_seconds(number(metadata, "start_time_unix_secs", "data.metadata.start_time_unix_secs"))
+    start = epoch_time(metadata, "start_time_unix_secs", "data.metadata.start_time_unix_secs")
     duration = seconds(number(metadata, "call_duration_secs", "data.metadata.call_duration_secs"))
     analysis = obj(data, "analysis", "data.analysis")
     return CallDelivery(

@@ -24,12 +24,13 @@ from parley.ingest.providers.common import (
     as_obj,
     check_age,
     digest_key,
+    epoch_time,
     flag,
-    from_millis,
     hmac_hex,
     json_object,
     number,
     obj,
+    offset_ms,
     reject,
     require_plain,
     required_text,
@@ -84,9 +85,7 @@ def verify(inbound: Inbound, secret: HookSecret) -> None:
     if match is None:
         reject(f"The {SIGNATURE_HEADER} header is not of the form v=<timestamp>,d=<signature>.")
     stamp = int(match.group(1))
-    moment = from_millis(stamp)
-    assert moment is not None
-    check_age(moment, inbound.received_at, TOLERANCE, SIGNATURE_HEADER)
+    check_age(stamp / 1000, inbound.received_at, TOLERANCE, SIGNATURE_HEADER)
     expected = hmac_hex(require_plain(secret), inbound.body + str(stamp).encode())
     if not same(expected, match.group(2)):
         reject(f"The {SIGNATURE_HEADER} signature does not match the body.")
@@ -131,7 +130,7 @@ def _turns(call: dict[str, Any], final: bool) -> tuple[TurnChange, ...]:
         start = number(first, "start", f"{path}.words[0].start")
         speaker = "caller" if item.get("role") == "user" else "agent"
         content = text(item, "content", f"{path}.content") or ""
-        turns.append(TurnChange(seq, speaker, content, round((start or 0) * 1000), final))
+        turns.append(TurnChange(seq, speaker, content, offset_ms(start), final))
     return tuple(turns)
 
 
@@ -146,8 +145,8 @@ def parse(inbound: Inbound) -> CallDelivery | None:
         return None  # transfer and chat events: nothing the inbox stores
     call_id = required_text(call, "call_id", "call.call_id")
     agent_id = required_text(call, "agent_id", "call.agent_id")
-    started = from_millis(number(call, "start_timestamp", "call.start_timestamp"))
-    ended = from_millis(number(call, "end_timestamp", "call.end_timestamp"))
+    started = epoch_time(call, "start_timestamp", "call.start_timestamp", unit=0.001)
+    ended = epoch_time(call, "end_timestamp", "call.end_timestamp", unit=0.001)
     duration_ms = number(call, "duration_ms", "call.duration_ms")
     analysis = obj(call, "call_analysis", "call.call_analysis")
     custom = obj(analysis, "custom_analysis_data", "call.call_analysis.custom_analysis_data")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import hmac
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -29,6 +29,7 @@ from parley.ingest.providers.common import (
     Inbound,
     MessageDelivery,
     RecordingLink,
+    in_range,
     json_object,
     reject,
     require_plain,
@@ -141,9 +142,12 @@ def _moment(params: dict[str, Any], name: str, fallback: datetime) -> datetime:
     if value is None:
         return fallback
     try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
         raise BadRequest(f"{name} is not an RFC 2822 date.", parameter=name) from None
+    if moment.tzinfo is None:  # "-0000": a time in UTC of unknown origin
+        moment = moment.replace(tzinfo=UTC)
+    return in_range(moment, name)
 
 
 def _whole(params: dict[str, Any], name: str) -> int | None:
@@ -166,7 +170,7 @@ def _call(params: dict[str, Any], received_at: datetime) -> CallDelivery | None:
     at = _moment(params, "Timestamp", received_at)
     duration = _whole(params, "CallDuration")
     finished = status not in (Status.QUEUED, Status.RINGING, Status.IN_PROGRESS)
-    answered = at - timedelta(seconds=duration) if finished and duration else None
+    answered = in_range(at - timedelta(seconds=duration), "CallDuration") if finished and duration else None
     outbound = str(params.get("Direction", "")).startswith("outbound")
     caller = text(params, "From", "From", max_length=320)
     callee = text(params, "To", "To", max_length=320)
