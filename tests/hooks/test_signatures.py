@@ -238,3 +238,18 @@ def test_a_body_larger_than_allowed_is_413(
     assert response.status_code == 413
     assert_problem(response.json(), 413, errors.PAYLOAD_TOO_LARGE, None)
     _nothing_written(engine)
+
+
+def test_twilio_is_checked_against_the_public_url(engine: Engine, settings: Settings, sender: Sender) -> None:
+    """Behind a proxy the request's own URL is not the one Twilio signed: PARLEY_PUBLIC_URL is."""
+    from parley.app import create_app
+
+    public = settings.model_copy(update={"public_url": "https://inbox.example.com/"})
+    path = sender.path("twilio")
+    with TestClient(create_app(public, engine)) as client:
+        local = twilio_headers(f"http://testserver{path}", TWILIO)
+        _refused(client.post(path, content=urlencode(TWILIO), headers=local), engine)
+        signed = twilio_headers(f"https://inbox.example.com{path}", TWILIO)
+        assert client.post(path, content=urlencode(TWILIO), headers=signed).status_code == 200
+        with_port = twilio_headers(f"https://inbox.example.com:443{path}", TWILIO)  # Twilio may sign either
+        assert client.post(path, content=urlencode(TWILIO), headers=with_port).status_code == 200
