@@ -34,7 +34,10 @@ RETELL = payloads.retell(payloads.Story("call_sig_retell"))[0]
 VAPI = payloads.vapi(payloads.Story("5d1c9f0e-vapi"))[1]
 ELEVEN = payloads.elevenlabs(payloads.Story("conv_sig_eleven"))[0]
 TWILIO = payloads.twilio(payloads.Story("CA0000000000000000000000000000sig1"))[0]
-NOW_MS = int(time.time() * 1000)
+
+
+def now_ms() -> int:  # at the moment of signing: modules are imported long before their tests run
+    return int(time.time() * 1000)
 
 
 def _nothing_written(engine: Engine) -> None:
@@ -75,11 +78,11 @@ def test_json_providers(
 @pytest.mark.parametrize(
     ("provider", "payload", "stale"),
     [
-        ("retell", RETELL, lambda p: retell_headers(p, at_ms=NOW_MS - 6 * 60_000)),
-        ("retell", RETELL, lambda p: retell_headers(p, at_ms=NOW_MS + 6 * 60_000)),
-        ("vapi", VAPI, lambda p: vapi_headers(p, at_ms=NOW_MS - 6 * 60_000)),
-        ("vapi", VAPI, lambda p: vapi_headers(p, at_ms=(NOW_MS - 6 * 60_000) // 1000)),  # in seconds
-        ("elevenlabs", ELEVEN, lambda p: elevenlabs_headers(p, at=NOW_MS // 1000 - 31 * 60)),
+        ("retell", RETELL, lambda p: retell_headers(p, at_ms=now_ms() - 6 * 60_000)),
+        ("retell", RETELL, lambda p: retell_headers(p, at_ms=now_ms() + 6 * 60_000)),
+        ("vapi", VAPI, lambda p: vapi_headers(p, at_ms=now_ms() - 6 * 60_000)),
+        ("vapi", VAPI, lambda p: vapi_headers(p, at_ms=(now_ms() - 6 * 60_000) // 1000)),  # in seconds
+        ("elevenlabs", ELEVEN, lambda p: elevenlabs_headers(p, at=now_ms() // 1000 - 31 * 60)),
     ],
 )
 def test_a_stale_timestamp_is_refused(
@@ -93,11 +96,11 @@ def test_timestamps_within_the_tolerance_are_taken(
 ) -> None:
     assert (
         client.post(
-            sender.path("retell"), content=RETELL, headers=retell_headers(RETELL, at_ms=NOW_MS - 4 * 60_000)
+            sender.path("retell"), content=RETELL, headers=retell_headers(RETELL, at_ms=now_ms() - 4 * 60_000)
         ).status_code
         == 200
     )
-    stamp = NOW_MS // 1000 - 60  # Vapi's timestamp in seconds works too
+    stamp = now_ms() // 1000 - 60  # Vapi's timestamp in seconds works too
     assert (
         client.post(sender.path("vapi"), content=VAPI, headers=vapi_headers(VAPI, at_ms=stamp)).status_code
         == 200
