@@ -80,6 +80,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-not-for-production",
         recordings_dir=tmp_path / "recordings",
         **CHEAP_PASSWORDS,
+        workers_enabled=False,  # tests run background passes themselves, when they mean to
     )
 
 

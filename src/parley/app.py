@@ -11,13 +11,14 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from parley import __version__
-from parley.api import conversations, health, live, writes
+from parley.api import conversations, health, hooks, live, writes
 from parley.api.problems import install_problem_handlers
 from parley.auth.passwords import Passwords
 from parley.auth.principal import TokenUse
 from parley.config import Settings
-from parley.db.engine import build_engine
+from parley.db.engine import ON_COMMIT, build_engine
 from parley.db.instance import instance_secret
+from parley.ingest.background import background_worker
 from parley.live.bus import PostgresBus
 from parley.live.hub import Hub
 from parley.live.retention import prune_events
@@ -46,7 +47,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             hub.on_publish = bus.publish
             tasks.append(asyncio.create_task(bus.listen(), name="parley-live-listen"))
         try:
-            yield
+            with background_worker(engine, settings):
+                yield
         finally:
             for task in tasks:
                 task.cancel()
@@ -68,10 +70,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.token_use = TokenUse(engine)
     app.state.passwords = Passwords.from_settings(settings)
     hub = app.state.hub = Hub(engine)
+    # Every committed write wakes the live feeds (``db.engine.write_connection``).
+    engine.update_execution_options(**{ON_COMMIT: hub.publish})
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(live.router)  # before conversations: /live is not a conversation id
     app.include_router(conversations.router)
     app.include_router(writes.router)
+    app.include_router(hooks.router)
     install_web(app)
     return app

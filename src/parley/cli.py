@@ -20,6 +20,7 @@ from parley.accounts import service
 from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, parse_scopes
 from parley.auth.tokens import TokenKind
+from parley.cli_hooks import hook_app
 from parley.config import Settings
 from parley.db.engine import build_engine
 from parley.errors import BadRequest, ParleyError
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(hook_app, name="hook")
 
 err = Console(stderr=True)
 

@@ -56,7 +56,14 @@ class Settings(BaseSettings):
     max_recording_bytes: int = Field(
         default=200 * 1024 * 1024,
         ge=1,
-        description="Largest recording upload (PUT .../recording) in bytes; larger ones are refused with 413.",
+        description="Largest recording in bytes: an upload (PUT .../recording) or a webhook's inline audio "
+        "beyond it is refused with 413, and a recording a provider links to is not fetched past it.",
+    )
+    workers_enabled: bool = Field(
+        default=True,
+        description="Run background jobs (fetching recordings providers link to, closing quiet text "
+        "threads) in a thread of each server process. Off: jobs wait in the database until a process "
+        "with it on runs them.",
     )
     # The password defaults are argon2-cffi's (a test holds them to it), written out so that reading
     # the settings does not load argon2.

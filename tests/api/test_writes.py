@@ -128,6 +128,16 @@ def test_external_ids_are_unique_per_org(client: TestClient, world: World) -> No
             "created_at",
         ),
         (b'{"channel": "telephone", "direction": "inbound", "sentiment": "angry"}', 400, "sentiment"),
+        (
+            b'{"channel": "telephone", "direction": "inbound", "created_at": "2099-01-01T00:00:00Z"}',
+            400,
+            "created_at",
+        ),
+        (
+            b'{"channel": "telephone", "direction": "inbound", "created_at": "1969-12-31T00:00:00Z"}',
+            400,
+            "created_at",
+        ),
         (b'{"channel": "telephone", "direction": "inbound", "tags": ["' + b"x" * 65 + b'"]}', 400, "tags.0"),
     ],
 )

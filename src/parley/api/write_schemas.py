@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -19,6 +19,18 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
+def _past(moment: datetime | None) -> datetime | None:
+    """A conversation's id carries its creation time in milliseconds since 1970, in 41 bits:
+    it cannot start before 1970, and one from the future is a client's clock gone wrong."""
+    if moment is None:
+        return None
+    if moment < _EPOCH or moment > datetime.now(UTC) + _SKEW:
+        raise ValueError("must lie between 1970 and now")
+    return moment
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SKEW = timedelta(days=1)
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 Moment = Annotated[datetime | None, AfterValidator(_aware)]
@@ -60,7 +72,7 @@ class ConversationCreate(Analysis):
     caller_name: Annotated[str, StringConstraints(max_length=200)] | None = None
     agent_number: Short | None = None
     participants: Annotated[list[ParticipantIn], Field(max_length=100)] = []
-    created_at: Moment = None
+    created_at: Annotated[Moment, AfterValidator(_past)] = None
     external_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
 
 

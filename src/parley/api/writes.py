@@ -19,7 +19,6 @@ from parley.api.schemas import PROBLEM_RESPONSES, ConversationDetail
 from parley.api.write_schemas import ConversationCreate, ConversationPatch, TurnsIn, TurnsOut
 from parley.api.writing import Answer, Idempotency, add_turns, attach, create, patch, remove
 from parley.conversations.ids import parse_conversation_id
-from parley.conversations.policy import Access
 from parley.errors import NotFound, PayloadTooLarge
 from parley.ingest.idempotency import MAX_KEY_LENGTH, fingerprint
 from parley.recordings.upload import declared_type, delete_owned, receive
@@ -37,9 +36,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _json(request: Request, access: Access, answer: Answer) -> Response:
-    """The answer, once live viewers of the org have been woken (the change has committed)."""
-    request.app.state.hub.publish(access.org_id)
+def _json(answer: Answer) -> Response:
     return Response(answer.body, status_code=answer.status, media_type="application/json")
 
 
@@ -67,7 +64,7 @@ async def create_conversation(
     answer = await run_in_threadpool(
         create, engine, access, links, payload, await _request(request, idempotency_key)
     )
-    return _json(request, access, answer)
+    return _json(answer)
 
 
 @router.patch("/{conversation_id}", response_model=ConversationDetail, summary="Update a conversation")
@@ -85,7 +82,7 @@ async def update_conversation(
     answer = await run_in_threadpool(
         patch, engine, access, links, target, payload, await _request(request, idempotency_key)
     )
-    return _json(request, access, answer)
+    return _json(answer)
 
 
 @router.post("/{conversation_id}/turns", response_model=TurnsOut, summary="Add or replace transcript turns")
@@ -102,7 +99,7 @@ async def post_turns(
     answer = await run_in_threadpool(
         add_turns, engine, access, target, payload, await _request(request, idempotency_key)
     )
-    return _json(request, access, answer)
+    return _json(answer)
 
 
 @router.put(
@@ -141,7 +138,7 @@ async def put_recording(
     answer = await run_in_threadpool(
         attach, engine, access, links, target, received, idempotency, settings.recordings_dir
     )
-    return _json(request, access, answer)
+    return _json(answer)
 
 
 @router.delete("/{conversation_id}", status_code=204, summary="Delete a conversation and everything it holds")
@@ -151,5 +148,4 @@ async def delete_conversation(
     reject_unknown_params(request, frozenset())
     blobs = await run_in_threadpool(remove, engine, access, _conversation_id(conversation_id))
     await run_in_threadpool(delete_owned, settings.recordings_dir, blobs)
-    request.app.state.hub.publish(access.org_id)
     return Response(status_code=204)

@@ -46,14 +46,30 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
 _WRITE_OPTION = "parley_write"
 
 
+# Orgs whose events a write transaction appended (``ingest.events``), and the engine's listener
+# told of them once that transaction has committed: the live feeds (``app.py`` sets it).
+CHANGED_ORGS = "parley_changed_orgs"
+ON_COMMIT = "parley_on_commit"
+
+
 @contextmanager
 def write_connection(engine: Engine) -> Iterator[Connection]:
     """A connection in a transaction for one write: committed when the block ends, rolled back
-    if it raises. On SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE)."""
+    if it raises. On SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE).
+    Every write path goes through here, so here is where live viewers learn of a commit."""
     with engine.connect() as connection:
         connection = connection.execution_options(**{_WRITE_OPTION: True})
-        with connection.begin():
-            yield connection
+        try:
+            with connection.begin():
+                yield connection
+        except BaseException:
+            connection.info.pop(CHANGED_ORGS, None)
+            raise
+        changed: set[int] = connection.info.pop(CHANGED_ORGS, set())
+        listener = engine.get_execution_options().get(ON_COMMIT)
+        if listener is not None:
+            for org_id in changed:
+                listener(org_id)
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from parley.db import tables
+from parley.db.engine import CHANGED_ORGS
 
 
 class EventKind(StrEnum):
@@ -74,4 +75,5 @@ def append_events(
         for n, (conversation_id, kind, body) in enumerate(events)
     ]
     connection.execute(insert(tables.events), rows)
+    connection.info.setdefault(CHANGED_ORGS, set()).add(org_id)  # wakes live viewers on commit
     return list(range(first, last + 1))

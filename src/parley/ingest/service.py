@@ -107,15 +107,23 @@ def ensure_agent(connection: Connection, org_id: int, external_id: str, name: st
         return int(found)
     moment = now()
     agent_id = new_conversation_id(moment, _RNG)
-    connection.execute(
-        insert(a).values(
-            org_id=org_id,
-            id=agent_id,
-            name=(name or external_id)[:200],
-            created_at=moment,
-            external_id=external_id,
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                insert(a).values(
+                    org_id=org_id,
+                    id=agent_id,
+                    name=(name or external_id)[:200],
+                    created_at=moment,
+                    external_id=external_id,
+                )
+            )
+    except IntegrityError:  # a concurrent first sight made it a moment ago: use that one
+        return int(
+            connection.execute(
+                select(a.c.id).where(a.c.org_id == org_id, a.c.external_id == external_id)
+            ).scalar_one()
         )
-    )
     return agent_id
 
 
@@ -215,6 +223,34 @@ def update_conversation(
     if updated:
         events.append((conversation_id, EventKind.UPDATED, updated))
     append_events(connection, org_id, now(), events)
+
+
+# Who and what a conversation is. PATCH cannot change these (a client states them at creation),
+# but a provider's delivery may arrive knowing only the call id (a recording callback) and
+# another that says the rest may come later: it sets them then.
+IDENTITY = frozenset({"channel", "direction", "agent_id", "user_id", "agent_number", "caller_name"})
+
+
+def set_identity(
+    connection: Connection, org_id: int, conversation_id: int, values: Mapping[str, Any]
+) -> bool:
+    """Set the IDENTITY columns named in ``values`` where they differ; returns whether any did."""
+    _owned(connection, org_id, conversation_id)
+    names = sorted(values)
+    row = connection.execute(
+        select(*(c.c[name] for name in names)).where(c.c.org_id == org_id, c.c.id == conversation_id)
+    ).one()
+    changed = {name: values[name] for name in names if row._mapping[name] != values[name]}
+    if not changed:
+        return False
+    connection.execute(update(c).where(c.c.org_id == org_id, c.c.id == conversation_id).values(**changed))
+    if changed.keys() & {"user_id", "agent_number", "caller_name"}:
+        documents.refresh(connection, org_id, conversation_id)
+    body = {name: value for name, value in changed.items() if name != "agent_id"}
+    if "agent_id" in changed:  # the field table's name for it
+        body["agent"] = {"id": str(changed["agent_id"])} if changed["agent_id"] is not None else None
+    append_events(connection, org_id, now(), [(conversation_id, EventKind.UPDATED, body)])
+    return True
 
 
 def _event_value(value: Any) -> Any:

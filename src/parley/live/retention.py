@@ -22,12 +22,13 @@ def prune_once(engine: Engine, retention: timedelta) -> int:
 
 
 async def prune_events(engine: Engine, retention: timedelta) -> None:
-    """Every PRUNE_EVERY_SECONDS, for as long as the app runs."""
+    """Every PRUNE_EVERY_SECONDS, for as long as the app runs; not at start-up, when a server's
+    own setup (or a test's) is writing."""
     while True:
+        await asyncio.sleep(PRUNE_EVERY_SECONDS)
         try:
             removed = await to_thread.run_sync(prune_once, engine, retention)
             if removed:
                 _log.info("pruned %s live events older than %s", removed, retention)
         except Exception:  # the database may be away; the next round tries again
             _log.exception("could not prune live events")
-        await asyncio.sleep(PRUNE_EVERY_SECONDS)
