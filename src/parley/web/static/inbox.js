@@ -3,7 +3,8 @@
 
 import { copyText } from './clipboard.js';
 import { announcer, el, icon, pinOrgCookie, setIcon } from './dom.js';
-import { countActive, emptyFilters, fromForm, fromUrl, sameFilters, toApi, toForm, toUrl } from './filters.js';
+import { filterBar } from './filterbar.js';
+import { countActive, emptyFilters, toApi } from './filters.js';
 import { viewerTimeZone } from './format.js';
 import { createPlayer } from './player.js';
 import { buildRow } from './rows.js';
@@ -16,11 +17,6 @@ const statusArea = document.getElementById('list-status');
 const sentinel = document.getElementById('sentinel');
 const scroller = document.getElementById('scroller');
 const exportLink = document.getElementById('export');
-const clearButton = document.getElementById('clear-filters');
-const toggle = document.getElementById('filters-toggle');
-const fields = document.getElementById('filter-fields');
-const badge = document.getElementById('filter-count');
-const agentSelect = document.getElementById('f-agent');
 
 const announce = announcer(document.getElementById('announcer'));
 const player = createPlayer(document.getElementById('player'), announce);
@@ -30,14 +26,7 @@ const rowContext = {
   playable: new Set(config.playable),
 };
 
-let filters = currentUrlFilters();
 const list = { generation: 0, cursor: null, done: false, loading: false, failed: false, seen: new Set(), controller: null };
-
-function currentUrlFilters() {
-  const parsed = fromUrl(new URLSearchParams(location.search));
-  if (!config.sensitive) parsed.q = ''; // the API would refuse it (403); the search box says why
-  return parsed;
-}
 
 function apiHeaders() {
   return { Accept: 'application/json', 'X-Anyreach-Org': config.org };
@@ -66,7 +55,7 @@ function showStatus(kind, message = '') {
     content = el('div', { class: 'end-marker', 'data-state': 'end' },
       `End of list · ${count.toLocaleString()} conversation${count === 1 ? '' : 's'}`);
   } else if (kind === 'empty') {
-    const filtered = countActive(filters) > 0 || Boolean(filters.q);
+    const filtered = countActive(bar.current) > 0 || Boolean(bar.current.q);
     content = el('div', { class: 'empty-state', 'data-state': 'empty' },
       el('strong', {}, filtered ? 'No conversations match these filters.' : 'No conversations yet.'),
       filtered ? clearFiltersButton() : 'Conversations your agents handle will show up here.');
@@ -84,7 +73,7 @@ function showStatus(kind, message = '') {
 
 function clearFiltersButton() {
   const button = el('button', { type: 'button', class: 'btn' }, 'Clear filters');
-  button.addEventListener('click', () => apply(emptyFilters()));
+  button.addEventListener('click', () => bar.apply(emptyFilters()));
   return button;
 }
 
@@ -95,7 +84,7 @@ async function loadNext() {
   list.loading = true;
   showStatus('loading');
   const generation = list.generation;
-  const params = toApi(filters, config.sensitive);
+  const params = toApi(bar.current, config.sensitive);
   params.set('limit', String(config.pageSize));
   if (list.cursor) params.set('cursor', list.cursor);
   try {
@@ -252,112 +241,22 @@ grid.addEventListener('keydown', (event) => {
 
 // --- filters ---------------------------------------------------------------------------------
 
-function describeMulti(details) {
-  const checked = [...details.querySelectorAll('input:checked')];
-  const value = details.querySelector('.multi-value');
-  if (checked.length === 0) value.textContent = 'Any';
-  else if (checked.length === 1) value.textContent = checked[0].parentElement.textContent.trim();
-  else value.textContent = `${checked.length} selected`;
-  details.classList.toggle('is-set', checked.length > 0);
-}
-
-function reflect() {
-  for (const details of form.querySelectorAll('details.multi')) describeMulti(details);
-  agentSelect.closest('.field').classList.toggle('is-set', Boolean(filters.agent_id));
-  form.elements.direction.closest('.field').classList.toggle('is-set', Boolean(filters.direction));
-  form.elements.from.closest('.field').classList.toggle('is-set', Boolean(filters.from || filters.to));
-  form.elements.min_minutes.closest('.field').classList.toggle(
-    'is-set', filters.min_duration !== null || filters.max_duration !== null);
-  form.elements.to.min = filters.from;
-  form.elements.from.max = filters.to;
-  const active = countActive(filters);
-  clearButton.hidden = active === 0 && !filters.q;
-  badge.hidden = active === 0;
-  badge.textContent = String(active);
-  const params = toApi(filters, config.sensitive);
-  params.set('tz', viewerTimeZone);
-  exportLink.href = `/core/conversations/export.csv?${params}`;
-}
-
-function pageUrl() {
-  const query = toUrl(filters, config.multiOrg ? config.org : '').toString();
-  return `${location.pathname}${query ? `?${query}` : ''}`;
-}
-
-function apply(next) {
-  if (sameFilters(next, filters)) return;
-  filters = next;
-  history.pushState(null, '', pageUrl());
-  showFilters();
-  restart();
-}
-
-let typing = null;
-form.addEventListener('input', (event) => {
-  if (event.target.name !== 'q') return;
-  clearTimeout(typing);
-  typing = setTimeout(() => apply(fromForm(form)), 350);
-});
-form.addEventListener('change', (event) => {
-  if (event.target.name === 'q') return; // handled while typing
-  apply(fromForm(form));
-});
-form.addEventListener('submit', (event) => {
-  event.preventDefault();
-  clearTimeout(typing);
-  apply(fromForm(form));
-});
-clearButton.addEventListener('click', () => apply(emptyFilters()));
-toggle.addEventListener('click', () => {
-  const open = fields.classList.toggle('open');
-  toggle.setAttribute('aria-expanded', String(open));
+const bar = filterBar(form, {
+  org: config.org,
+  multiOrg: config.multiOrg,
+  headers: apiHeaders,
+  normalise(parsed) {
+    if (!config.sensitive) parsed.q = ''; // the API would refuse it (403); the search box says why
+    return parsed;
+  },
+  onChange: restart,
+  onReflect(filters) {
+    const params = toApi(filters, config.sensitive);
+    params.set('tz', viewerTimeZone);
+    exportLink.href = `/core/conversations/export.csv?${params}`;
+  },
 });
 exportLink.addEventListener('click', () => pinOrgCookie(config.org));
-window.addEventListener('popstate', () => {
-  filters = currentUrlFilters();
-  showFilters();
-  restart();
-});
-document.addEventListener('keydown', (event) => {
-  // "/" jumps to the search box, as in most inboxes.
-  const typingInField = event.target instanceof HTMLElement && event.target.closest('input, select, textarea');
-  if (event.key === '/' && !typingInField && !form.elements.q.disabled) {
-    event.preventDefault();
-    form.elements.q.focus();
-  }
-});
 
-/** The agent filter keeps an id from the URL even before (or without) the agent list. */
-function ensureAgentOption(id) {
-  if (id && ![...agentSelect.options].some((option) => option.value === id)) {
-    agentSelect.append(el('option', { value: id }, `Agent ${id}`));
-  }
-}
-
-function showFilters() {
-  ensureAgentOption(filters.agent_id);
-  toForm(form, filters);
-  reflect();
-}
-
-async function loadAgents() {
-  try {
-    const response = await fetch('/web/agents', { headers: apiHeaders(), credentials: 'same-origin' });
-    if (!response.ok) return;
-    const body = await response.json();
-    for (const agent of body.data) {
-      const known = [...agentSelect.options].find((option) => option.value === agent.id);
-      if (known) known.textContent = agent.name;
-      else agentSelect.append(el('option', { value: agent.id }, agent.name));
-    }
-  } catch {
-    // The filter keeps "All agents" (and any agent from the URL); the list itself still works.
-  }
-}
-
-// The page's own URL is normalised (e.g. an ignored q for a viewer) without adding a history entry.
-history.replaceState(null, '', pageUrl());
-showFilters();
 list.controller = new AbortController();
-loadAgents();
 watchSentinel();
