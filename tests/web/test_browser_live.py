@@ -366,3 +366,89 @@ def test_a_viewer_follows_statuses_but_sees_no_transcript(open_live: OpenLive, l
     expect(page.locator("#pane-status")).to_have_text("Completed")
     expect(page.locator("#pane-transcript .turn")).to_have_count(0)
     assert "4111" not in page.content()
+
+
+# --- the inbox -----------------------------------------------------------------------------------
+
+
+def row_ids(page: Page) -> list[str]:
+    ids: list[str] = page.eval_on_selector_all("#grid tbody tr", "rows => rows.map(r => r.dataset.id)")
+    return ids
+
+
+def test_new_conversations_wait_behind_a_pill_until_asked_for(
+    open_live: OpenLive, live_world: LiveWorld
+) -> None:
+    page = open_live("/")
+    expect(page.locator("#grid tbody tr").first).to_be_visible()
+    wait_live(page)
+    before = row_ids(page)
+    first = page.locator("#grid tbody tr").first.element_handle()
+    one = live_world.create(caller_name="Pill One")
+    two = live_world.create(caller_name="Pill Two", status="ringing")
+    pill = page.locator("#new-pill")
+    expect(pill).to_have_text("2 new conversations")
+    assert row_ids(page) == before  # nothing moved under the reader
+    assert first.evaluate("row => row.isConnected")
+    live_world.status(one, "in_progress")  # a change to one waiting behind the pill adds nothing
+    page.wait_for_timeout(300)
+    expect(pill).to_have_text("2 new conversations")
+
+    pill.click()
+    expect(pill).to_be_hidden()
+    assert row_ids(page)[:3] == [two, one, before[0]]
+    assert row_ids(page)[2:] == before  # the rows shown stay, the new ones go on top
+    assert page.evaluate("document.activeElement.dataset.id") == two
+    texts = page.locator(f'#grid tbody tr[data-id="{two}"] td').all_inner_texts()
+    assert "Pill Two" in texts and "Ringing" in texts
+    for made in (one, two):
+        live_world.status(made, "completed")
+
+
+def test_the_pill_counts_only_what_the_view_would_list(open_live: OpenLive, live_world: LiveWorld) -> None:
+    page = open_live("/?status=completed&channel=email")
+    expect(page.locator(".empty-state")).to_be_visible()  # none yet
+    wait_live(page)
+    phone = live_world.create(caller_name="Not Email")
+    mail = live_world.create(channel="email", caller_name="Mail Mo")
+    live_world.status(phone, "completed")
+    page.wait_for_timeout(500)
+    expect(page.locator("#new-pill")).to_be_hidden()  # an email in progress is not completed yet
+    live_world.status(mail, "completed", duration_seconds=30)
+    expect(page.locator("#new-pill")).to_have_text("1 new conversation")
+    page.locator("#new-pill").click()
+    expect(page.locator("#grid tbody tr")).to_have_count(1)
+    assert row_ids(page) == [mail]
+
+
+def test_rows_shown_update_their_status_and_duration_in_place(
+    open_live: OpenLive, live_world: LiveWorld
+) -> None:
+    made = live_world.create(caller_name="Ivy Inplace")
+    page = open_live("/")
+    row = page.locator(f'#grid tbody tr[data-id="{made}"]')
+    expect(row).to_be_visible()
+    wait_live(page)
+    handle = row.element_handle()
+    count = page.locator("#grid tbody tr").count()
+    status, duration, play = (row.locator("td").nth(n) for n in (7, 9, 1))
+    expect(status).to_have_text("In Progress")
+    expect(duration).to_have_text("-")
+    live_world.status(made, "completed", duration_seconds=187, summary="Moved the visit to Thursday.")
+    expect(status).to_have_text("Completed")
+    expect(duration).to_have_text("3m 07s")
+    expect(row.locator(".summary-line")).to_have_text("Moved the visit to Thursday.")
+    expect(row).to_have_class(re.compile(r"\brow-updated\b"))
+    expect(play).to_have_text("-")
+    live_world.write(
+        "PUT",
+        f"/core/conversations/{made}/recording",
+        content=live_world.tone.read_bytes(),
+        headers={"Content-Type": "audio/wav"},
+    )
+    expect(play.get_by_role("button", name="Play recording")).to_be_visible()
+    assert handle.evaluate("row => row.isConnected")  # the same row, its cells updated
+    assert page.locator("#grid tbody tr").count() == count
+    live_world.write("DELETE", f"/core/conversations/{made}")
+    expect(row).to_have_class(re.compile(r"\bis-deleted\b"))
+    expect(status).to_have_text("Deleted")

@@ -1,13 +1,16 @@
 // The inbox table: one infinitely scrolling list read page by page from GET /core/conversations.
-// Rows are only ever appended; a change of filters empties the table and starts again at the top.
+// Rows are appended as the reader scrolls; a change of filters empties the table and starts again
+// at the top. A live stream keeps the rows shown up to date in place, and holds new conversations
+// behind an "N new" pill until the reader asks for them, so the list never moves on its own.
 
 import { copyText } from './clipboard.js';
 import { announcer, el, icon, pinOrgCookie, setIcon } from './dom.js';
 import { filterBar } from './filterbar.js';
-import { countActive, emptyFilters, toApi } from './filters.js';
+import { countActive, emptyFilters, matchesChanging, toApi, toStream } from './filters.js';
 import { viewerTimeZone } from './format.js';
 import { createPlayer } from './player.js';
-import { buildRow } from './rows.js';
+import { buildRow, markDeleted, newerThan, updateRow } from './rows.js';
+import { liveStream, showState } from './stream.js';
 
 const root = document.getElementById('inbox');
 const config = JSON.parse(root.dataset.config);
@@ -26,7 +29,18 @@ const rowContext = {
   playable: new Set(config.playable),
 };
 
-const list = { generation: 0, cursor: null, done: false, loading: false, failed: false, seen: new Set(), controller: null };
+const list = {
+  generation: 0,
+  cursor: null,
+  done: false,
+  loading: false,
+  failed: false,
+  seen: new Set(),
+  rows: new Map(), // id -> <tr>
+  first: null, // the first and last items loaded, to place what the stream tells of
+  last: null,
+  controller: null,
+};
 
 function apiHeaders() {
   return { Accept: 'application/json', 'X-Anyreach-Org': config.org };
@@ -105,6 +119,7 @@ async function loadNext() {
     list.cursor = page.next_cursor;
     list.done = !page.next_cursor;
     list.loading = false;
+    live.startAfterFirstPage();
     if (list.done) showStatus(list.seen.size ? 'end' : 'empty');
     else {
       showStatus('idle');
@@ -126,7 +141,11 @@ function append(items) {
     // A row must never come twice across a page boundary; if the server ever repeats one, skip it.
     if (list.seen.has(item.id)) continue;
     list.seen.add(item.id);
-    page.append(buildRow(item, rowContext));
+    const row = buildRow(item, rowContext);
+    list.rows.set(item.id, row);
+    page.append(row);
+    list.first = list.first || item;
+    list.last = item;
   }
   if (page.firstChild) grid.append(page);
 }
@@ -148,7 +167,10 @@ function restart() {
   list.generation += 1;
   list.controller?.abort();
   list.controller = new AbortController();
-  Object.assign(list, { cursor: null, done: false, loading: false, failed: false, seen: new Set() });
+  Object.assign(list, {
+    cursor: null, done: false, loading: false, failed: false, seen: new Set(), rows: new Map(), first: null, last: null,
+  });
+  live.restart();
   player.reset();
   for (const page of grid.querySelectorAll('tbody')) page.remove();
   scroller.scrollTop = 0;
@@ -158,6 +180,7 @@ function restart() {
 // --- row interactions ------------------------------------------------------------------------
 
 function openRow(row) {
+  if (row.classList.contains('is-deleted')) return;
   window.open(row.dataset.url, '_blank', 'noopener');
 }
 
@@ -258,5 +281,141 @@ const bar = filterBar(form, {
 });
 exportLink.addEventListener('click', () => pinOrgCookie(config.org));
 
+// --- live updates ----------------------------------------------------------------------------
+
+const pill = document.getElementById('new-pill');
+const pillCount = document.getElementById('new-count');
+const streamState = document.getElementById('stream-state');
+
+/** The page's stream (one, see stream.js). It starts with the list: what it says before the
+ * first page is in is kept until then, so nothing falls between the page and the stream. */
+const live = {
+  stream: null,
+  ready: false,
+  held: [],
+  pending: new Map(), // new conversations behind the pill: id -> item
+  stale: false, // events were missed: the list may be out of date
+  flashTimers: new WeakMap(),
+
+  restart() {
+    this.ready = false;
+    this.held = [];
+    this.pending.clear();
+    this.stale = false;
+    this.showPill();
+    const params = toStream(bar.current);
+    if (this.stream) this.stream.restart(params);
+    else {
+      this.stream = liveStream({
+        path: '/core/conversations/live',
+        params,
+        org: config.org,
+        on: {
+          snapshot: (data) => this.receive(() => data.conversations.forEach((item) => this.seen(item))),
+          event: (kind, data) => this.receive(() => this.onEvent(kind, data)),
+          reset: () => this.receive(() => this.lost()),
+          state: (state, detail) => showState(streamState, state, detail),
+        },
+      });
+    }
+  },
+
+  receive(apply) {
+    if (this.ready) apply();
+    else this.held.push(apply);
+  },
+
+  startAfterFirstPage() {
+    if (this.ready) return;
+    this.ready = true;
+    for (const apply of this.held.splice(0)) apply();
+  },
+
+  onEvent(kind, data) {
+    if (kind === 'deleted' || data.conversation === null) {
+      this.pending.delete(data.conversation_id);
+      const row = list.rows.get(data.conversation_id);
+      if (row) markDeleted(row);
+      this.showPill();
+      return;
+    }
+    this.seen(data.conversation);
+  },
+
+  /** The stream told of this conversation as it is now. */
+  seen(item) {
+    const row = list.rows.get(item.id);
+    if (row) {
+      if (updateRow(row, item, rowContext)) this.flash(row);
+      return;
+    }
+    const filters = bar.current;
+    // A search cannot be followed live (streams do not search): rows update, none are added.
+    if (filters.q) return;
+    // Only what this view would list, and only among the rows loaded so far: a conversation
+    // further down is listed when the reader scrolls to it.
+    const belongs = list.done || (list.last !== null && newerThan(item, list.last));
+    if (matchesChanging(filters, item) && belongs) this.pending.set(item.id, item);
+    else this.pending.delete(item.id);
+    this.showPill();
+  },
+
+  /** Events were missed (the server no longer has them): the list may be out of date. */
+  lost() {
+    this.stale = true;
+    this.showPill();
+  },
+
+  showPill() {
+    const count = this.pending.size;
+    const wasHidden = pill.hidden;
+    pill.hidden = count === 0 && !this.stale;
+    if (this.stale && !count) pillCount.textContent = 'Reload the list';
+    else pillCount.textContent = `${count.toLocaleString()} new conversation${count === 1 ? '' : 's'}`;
+    if (wasHidden && !pill.hidden) announce(`${pillCount.textContent}. Activate the button at the top of the list to show.`);
+  },
+
+  flash(row) {
+    row.classList.remove('row-updated');
+    void row.offsetWidth; // restart the animation
+    row.classList.add('row-updated');
+    clearTimeout(this.flashTimers.get(row));
+    this.flashTimers.set(row, setTimeout(() => row.classList.remove('row-updated'), 2000));
+  },
+
+  /** The pill was clicked: new conversations go on top, or the list starts again if one of
+   * them belongs further down (created with an earlier time) or events were missed. */
+  showNew() {
+    const items = [...this.pending.values()].sort((a, b) => (newerThan(a, b) ? -1 : 1));
+    const { stale } = this;
+    this.pending.clear();
+    this.stale = false;
+    this.showPill();
+    const top = grid.querySelector('tbody');
+    if (stale || !top || !list.first || !items.every((item) => newerThan(item, list.first))) {
+      restart();
+      return;
+    }
+    const page = el('tbody', { role: 'rowgroup' });
+    for (const item of items) {
+      if (list.seen.has(item.id)) continue;
+      list.seen.add(item.id);
+      const row = buildRow(item, rowContext);
+      row.classList.add('row-new');
+      list.rows.set(item.id, row);
+      page.append(row);
+    }
+    if (!page.firstChild) return;
+    grid.insertBefore(page, top);
+    list.first = items[0];
+    scroller.scrollTop = 0;
+    page.firstElementChild.focus({ preventScroll: true });
+    if (list.done) showStatus('end');
+  },
+};
+
+pill.addEventListener('click', () => live.showNew());
+
 list.controller = new AbortController();
+live.restart();
 watchSentinel();
