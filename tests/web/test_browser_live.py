@@ -452,3 +452,62 @@ def test_rows_shown_update_their_status_and_duration_in_place(
     live_world.write("DELETE", f"/core/conversations/{made}")
     expect(row).to_have_class(re.compile(r"\bis-deleted\b"))
     expect(status).to_have_text("Deleted")
+
+
+# --- the detail page -----------------------------------------------------------------------------
+
+
+def test_the_detail_page_of_a_conversation_in_progress_is_live(
+    open_live: OpenLive, live_world: LiveWorld
+) -> None:
+    made = live_world.create(caller_name="Dora Detail", status="ringing")
+    live_world.turns(made, (0, "system", "Call connected.", True))
+    page = open_live(f"/conversations/{made}")
+    opened = streams(page)
+    wait_live(page)
+    expect(page.locator("#head-status")).to_have_text("Ringing")
+    live_world.status(made, "in_progress", started_at="2026-12-01T10:00:00Z")
+    expect(page.locator("#head-status")).to_have_text("In Progress")
+    expect(page.locator("#meta-status")).to_have_text("In Progress")
+    expect(page.locator("#meta-started time")).to_have_text(re.compile(r"^Dec 1, 2026, 5:00:00 AM EST$"))
+    live_world.turns(made, (1, "agent", "Hello, how can", False))
+    turn = page.locator('#transcript .turn[data-seq="1"]')
+    expect(turn).to_have_class(re.compile(r"\bturn-partial\b"))
+    expect(turn.locator(".speaker")).to_have_text("Agent")
+    live_world.turns(made, (1, "agent", "Hello, how can I help?", True), (2, "user", "Hi!", True))
+    expect(page.locator("#transcript .turn")).to_have_count(3)
+    assert turn_texts(page, "#transcript") == [
+        ("0", "Call connected.", False),
+        ("1", "Hello, how can I help?", False),
+        ("2", "Hi!", False),
+    ]
+    expect(page.locator('#transcript .turn[data-seq="2"] .speaker')).to_have_text("Dora Detail")
+    live_world.status(made, "completed", duration_seconds=75, summary="Said hello.")
+    expect(page.locator("#head-status")).to_have_text("Completed")
+    expect(page.locator("#head-duration")).to_have_text("1m 15s")
+    expect(page.locator("#meta-duration")).to_have_text("1m 15s")
+    expect(page.locator("#summary-text")).to_have_text("Said hello.")
+    live_world.write(
+        "PUT",
+        f"/core/conversations/{made}/recording",
+        content=live_world.tone.read_bytes(),
+        headers={"Content-Type": "audio/wav"},
+    )
+    audio = page.locator("#recordings audio")
+    expect(audio).to_have_count(1)
+    expect(page.locator("#recordings figcaption")).to_contain_text("1s · 16.0 KB · audio/wav")
+    audio.evaluate("a => a.play()")
+    page.wait_for_function("() => document.querySelector('#recordings audio').currentTime > 0.1")
+    assert len(opened) == 0  # the one stream it opened on load carried all of it
+
+
+def test_a_finished_conversations_detail_page_opens_no_stream(
+    open_live: OpenLive, live_world: LiveWorld
+) -> None:
+    page = open_live("/")
+    opened = streams(page)
+    page.goto(live_world.url(f"/conversations/{live_world.finished_id}"))
+    expect(page.locator("h1")).to_have_text("Phone Call with Finished Fay")
+    page.wait_for_load_state("networkidle")
+    assert opened == []
+    expect(page.locator("#stream-state")).to_have_count(0)
