@@ -21,12 +21,13 @@ import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page, Request, StorageState, expect
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from parley.app import create_app
 from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, Scope
 from parley.config import Settings
+from parley.db import tables
 from parley.db.engine import build_engine
 from parley.db.migrate import upgrade
 from parley.ingest.records import Turn
@@ -164,7 +165,7 @@ def open_live(browser: Browser, live_world: LiveWorld) -> Iterator[OpenLive]:
             context.close()
         return live_world.states[email]
 
-    def open_(path: str = "/live", email: str = ANALYST, clock: bool = False, **options: Any) -> Page:
+    def open_(path: str | None = "/live", email: str = ANALYST, clock: bool = False, **options: Any) -> Page:
         options.setdefault("viewport", {"width": 1280, "height": 800})
         options.setdefault("timezone_id", "America/New_York")
         options.setdefault("locale", "en-US")
@@ -175,7 +176,8 @@ def open_live(browser: Browser, live_world: LiveWorld) -> Iterator[OpenLive]:
         page.on("pageerror", lambda error: errors.append(str(error)))
         if clock:
             page.clock.install()  # timers the test can fast-forward; time still flows meanwhile
-        page.goto(live_world.url(path))
+        if path is not None:
+            page.goto(live_world.url(path))
         return page
 
     yield open_
@@ -462,8 +464,9 @@ def test_the_detail_page_of_a_conversation_in_progress_is_live(
 ) -> None:
     made = live_world.create(caller_name="Dora Detail", status="ringing")
     live_world.turns(made, (0, "system", "Call connected.", True))
-    page = open_live(f"/conversations/{made}")
+    page = open_live(None)
     opened = streams(page)
+    page.goto(live_world.url(f"/conversations/{made}"))
     wait_live(page)
     expect(page.locator("#head-status")).to_have_text("Ringing")
     live_world.status(made, "in_progress", started_at="2026-12-01T10:00:00Z")
@@ -498,16 +501,158 @@ def test_the_detail_page_of_a_conversation_in_progress_is_live(
     expect(page.locator("#recordings figcaption")).to_contain_text("1s · 16.0 KB · audio/wav")
     audio.evaluate("a => a.play()")
     page.wait_for_function("() => document.querySelector('#recordings audio').currentTime > 0.1")
-    assert len(opened) == 0  # the one stream it opened on load carried all of it
+    assert len(opened) == 1  # the one stream it opened on load carried all of it
 
 
 def test_a_finished_conversations_detail_page_opens_no_stream(
     open_live: OpenLive, live_world: LiveWorld
 ) -> None:
-    page = open_live("/")
+    page = open_live(None)
     opened = streams(page)
     page.goto(live_world.url(f"/conversations/{live_world.finished_id}"))
     expect(page.locator("h1")).to_have_text("Phone Call with Finished Fay")
     page.wait_for_load_state("networkidle")
     assert opened == []
     expect(page.locator("#stream-state")).to_have_count(0)
+
+
+# --- connections -----------------------------------------------------------------------------------
+
+
+def test_each_page_holds_one_stream_at_most(open_live: OpenLive, live_world: LiveWorld) -> None:
+    """Browsers open 6 HTTP/1.1 connections per origin: a page never takes two of them."""
+    made = live_world.create(caller_name="Una Stream")
+    pages = (
+        (f"/live?conversation={made}", LIVE_STREAM),
+        ("/", LIVE_STREAM),
+        (f"/conversations/{made}", f"/core/conversations/{made}/live"),
+    )
+    for n, (path, expected) in enumerate(pages):
+        page = open_live(None)
+        opened = streams(page)
+        page.goto(live_world.url(path))
+        wait_live(page)
+        live_world.turns(made, (n, "agent", f"Said while {path} was open.", True))
+        page.wait_for_timeout(500)
+        assert [urlsplit(r.url).path for r in opened] == [expected], path
+        page.close()
+    live_world.status(made, "completed")
+
+
+def test_a_hidden_page_lets_its_stream_go_and_resumes_from_where_it_was(
+    open_live: OpenLive, live_world: LiveWorld
+) -> None:
+    page = open_live(None, clock=True)
+    opened = streams(page)
+    page.goto(live_world.url("/"))
+    expect(page.locator("#grid tbody tr").first).to_be_visible()
+    wait_live(page)
+    page.evaluate(
+        """() => {
+            Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+            document.dispatchEvent(new Event('visibilitychange'));
+        }"""
+    )
+    page.clock.fast_forward(11_000)
+    expect(page.locator("#stream-state")).to_have_attribute("data-state", "paused")
+    made = live_world.create(caller_name="While Hidden")  # nobody is listening
+    page.wait_for_timeout(500)
+    expect(page.locator("#new-pill")).to_be_hidden()
+    page.evaluate(
+        """() => {
+            delete document.visibilityState;
+            document.dispatchEvent(new Event('visibilitychange'));
+        }"""
+    )
+    wait_live(page)
+    expect(page.locator("#new-pill")).to_have_text("1 new conversation")  # replayed, not lost
+    assert len(opened) == 2
+    resumed = parse_qs(urlsplit(opened[1].url).query)
+    assert int(resumed["last_event_id"][0]) > 0
+    live_world.status(made, "completed")
+
+
+def last_seq(world: LiveWorld) -> int:
+    with world.engine.connect() as conn:
+        found = conn.execute(
+            select(tables.event_counters.c.last_seq).where(tables.event_counters.c.org_id == world.acme.id)
+        ).scalar_one()
+    return int(found)
+
+
+def test_a_dropped_connection_reconnects_and_resumes_without_a_gap(
+    open_live: OpenLive, live_world: LiveWorld
+) -> None:
+    """The server stops with every page's stream open; while it is down the conversation goes
+    on (another server writes); it comes back on the same port and each page resumes from the
+    last event it had: every turn once, in order, the partial one replaced by its final version."""
+    made = live_world.create(caller_name="Drop Dana")
+    live_world.turns(made, (0, "agent", "Hello, Dana.", True), (1, "user", "I was calling abo", False))
+    live = open_live(None)
+    detail = open_live(None)
+    inbox = open_live(None)
+    opened = {name: streams(page) for name, page in (("live", live), ("detail", detail), ("inbox", inbox))}
+    live.goto(live_world.url(f"/live?conversation={made}"))
+    detail.goto(live_world.url(f"/conversations/{made}"))
+    inbox.goto(live_world.url("/"))
+    before = [("0", "Hello, Dana.", False), ("1", "I was calling abo", True)]
+    for page, transcript in ((live, "#pane-transcript"), (detail, "#transcript")):
+        wait_live(page)
+        expect(page.locator(f"{transcript} .turn")).to_have_count(2)
+        assert turn_texts(page, transcript) == before
+    wait_live(inbox)
+    seen = last_seq(live_world)
+
+    live_world.server.stop()
+    for page in (live, detail, inbox):
+        expect(page.locator("#stream-state")).to_have_attribute("data-state", "reconnecting")
+        expect(page.locator("#stream-state")).to_have_text("Reconnecting…")
+    expect(live.locator("#stream-banner")).to_contain_text("Reconnecting…")
+    expect(live.locator("main#live")).to_have_attribute("data-stream", "reconnecting")
+    live_world.write_while_down(
+        "POST",
+        f"/core/conversations/{made}/turns",
+        {
+            "turns": [
+                {"seq": 1, "speaker": "user", "text": "I was calling about my bill.", "final": True},
+                {"seq": 2, "speaker": "agent", "text": "Let me look.", "final": True},
+            ]
+        },
+    )
+    live_world.write_while_down(
+        "POST",
+        "/core/conversations",
+        {"channel": "text", "direction": "inbound", "caller_name": "Born While Down"},
+    )
+    live_world.write_while_down(
+        "POST",
+        f"/core/conversations/{made}/turns",
+        {"turns": [{"seq": 3, "speaker": "user", "text": "Thanks.", "final": True}]},
+    )
+
+    live_world.server.start()
+    after = [
+        ("0", "Hello, Dana.", False),
+        ("1", "I was calling about my bill.", False),
+        ("2", "Let me look.", False),
+        ("3", "Thanks.", False),
+    ]
+    for page, transcript in ((live, "#pane-transcript"), (detail, "#transcript")):
+        expect(page.locator("#stream-state")).to_have_attribute("data-state", "live", timeout=30_000)
+        expect(page.locator(f"{transcript} .turn")).to_have_count(4)
+        assert turn_texts(page, transcript) == after
+    expect(live.locator("#stream-banner")).to_be_hidden()
+    expect(inbox.locator("#stream-state")).to_have_attribute("data-state", "live", timeout=30_000)
+    expect(inbox.locator("#new-pill")).to_have_text("1 new conversation")
+    # Each page came back with the position it had, not for a fresh snapshot.
+    for name, requests in opened.items():
+        positions = [parse_qs(urlsplit(r.url).query).get("last_event_id") for r in requests]
+        assert positions[0] is None, name  # the first connection: a snapshot
+        assert positions[-1] == [str(seen)], (name, positions)
+        assert all(p == [str(seen)] for p in positions[1:]), (name, positions)
+
+    live_world.turns(made, (4, "agent", "Anything else?", True))  # and it carries on from there
+    for page, transcript in ((live, "#pane-transcript"), (detail, "#transcript")):
+        expect(page.locator(f"{transcript} .turn")).to_have_count(5)
+        assert [seq for seq, _, _ in turn_texts(page, transcript)] == ["0", "1", "2", "3", "4"]
+    live_world.status(made, "completed")
