@@ -314,7 +314,12 @@ const live = {
           snapshot: (data) => this.receive(() => data.conversations.forEach((item) => this.seen(item))),
           event: (kind, data) => this.receive(() => this.onEvent(kind, data)),
           reset: () => this.receive(() => this.lost()),
-          state: (state, detail) => showState(streamState, state, detail),
+          state: (state, detail) => {
+            showState(streamState, state, detail);
+            if (state === 'live' && bar.current.q) {
+              streamState.title = 'Rows shown update as they change. New conversations are not counted while searching.';
+            }
+          },
         },
       });
     }

@@ -49,6 +49,7 @@ const entries = new Map();
 /** The selected conversation: { id, item, endedAt, loading, buffer, readable } or null. */
 let selected = null;
 let selectedId = new URLSearchParams(location.search).get('conversation');
+let loaded = false; // the first snapshot is in
 
 function apiHeaders() {
   return { Accept: 'application/json', 'X-Anyreach-Org': config.org };
@@ -160,7 +161,10 @@ function refresh() {
   countNode.setAttribute('aria-label', `${count} conversation${count === 1 ? '' : 's'} in progress`);
   const anyShown = [...entries.values()].some((entry) => !entry.node.hidden);
   emptyNode.hidden = anyShown;
-  if (!anyShown) {
+  if (!loaded) {
+    emptyNode.replaceChildren(el('span', { class: 'loading' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      'Loading conversations in progress…'));
+  } else if (!anyShown) {
     const filtered = countActive(filters) > 0;
     const clear = el('button', { type: 'button', class: 'btn' }, 'Clear filters');
     clear.addEventListener('click', () => bar.apply(emptyFilters()));
@@ -345,6 +349,7 @@ function onEvent(kind, data) {
 }
 
 function onSnapshot(data) {
+  loaded = true;
   reset(data.conversations);
   if (selectedId) select(selectedId, { force: true }); // catch the transcript up too
 }
