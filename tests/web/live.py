@@ -1,15 +1,19 @@
 """A real HTTP server for browser tests and screenshots, and the data it serves.
 
 The app runs under uvicorn in a background thread on a free port of 127.0.0.1, over its own
-SQLite file, so Chromium talks to it exactly as it would to a deployment.
+SQLite file, so Chromium talks to it exactly as it would to a deployment. ``ServerProcess`` runs
+``parley serve`` in a child process instead, for tests that stop and restart the server.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import random
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 import wave
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import httpx2 as httpx
 import uvicorn
 from sqlalchemy import Engine, func, select
 
@@ -80,6 +85,71 @@ def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """``parley serve`` over ``settings`` in a child process, on one port across restarts, so a
+    test can drop every connection the browser has and bring the server back where it was."""
+
+    settings: Settings
+    cwd: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[str] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "PARLEY_DATABASE_URL": self.settings.database_url,
+            "PARLEY_RECORDINGS_DIR": str(self.settings.recordings_dir),
+            "PARLEY_SECRET_KEY": self.settings.secret_key or "",
+            "PARLEY_PASSWORD_TIME_COST": str(self.settings.password_time_cost),
+            "PARLEY_PASSWORD_MEMORY_KIB": str(self.settings.password_memory_kib),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "parley", "serve", "--port", str(self.port)],
+            env=env,
+            cwd=self.cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.base_url}/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"parley serve exited: {self.process.stderr.read() if self.process.stderr else ''}"
+                )
+            if time.monotonic() > deadline:
+                raise RuntimeError("parley serve did not come up")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """SIGTERM, as a deployment stops it: uvicorn ends the open streams and exits."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate()
+        self.process = None
 
 
 def write_tone(path: Path, seconds: int = RECORDING_SECONDS, rate: int = 8000) -> int:

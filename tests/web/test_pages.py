@@ -71,12 +71,13 @@ def pages(client: TestClient, web_world: WebWorld) -> dict[str, str]:
     return {
         "inbox": "/",
         "conversations": "/conversations",
+        "live": "/live",
         "detail": f"/conversations/{first_id(web_world)}",
         "not found": "/conversations/123",
     }
 
 
-@pytest.mark.parametrize("name", ["inbox", "conversations", "detail", "not found"])
+@pytest.mark.parametrize("name", ["inbox", "conversations", "live", "detail", "not found"])
 def test_pages_carry_a_strict_content_security_policy(
     client: TestClient, pages: dict[str, str], name: str
 ) -> None:
@@ -90,7 +91,7 @@ def test_pages_carry_a_strict_content_security_policy(
     assert response.headers["content-type"].startswith("text/html")
 
 
-@pytest.mark.parametrize("name", ["inbox", "detail", "not found", "login"])
+@pytest.mark.parametrize("name", ["inbox", "live", "detail", "not found", "login"])
 def test_pages_load_only_their_own_files_and_nothing_inline(
     client: TestClient, pages: dict[str, str], name: str
 ) -> None:
@@ -146,6 +147,43 @@ def test_a_viewer_gets_a_disabled_search_box_with_the_reason(client: TestClient,
     box = re.search(r'<input id="f-q"[^>]*>', page)
     assert box and "disabled" in box.group(0) and 'aria-describedby="f-q-note"' in box.group(0)
     assert 'id="f-q-note"' in page and "cannot see" in page
+
+
+def test_the_live_page_needs_a_login_and_tells_the_script_its_org(
+    client: TestClient, web_world: WebWorld
+) -> None:
+    response = client.get("/live?channel=text")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/live%3Fchannel%3Dtext"
+    log_in(client, ANALYST)
+    page = client.get("/live").text
+    config = page_config(page)
+    assert (config["org"], config["sensitive"], config["multiOrg"]) == ("acme", True, False)
+    finished = {"completed", "transferred", "failed", "no_answer", "busy", "canceled", "voicemail"}
+    assert config["finished"] == sorted(finished)
+    assert 'name="q"' not in page  # streams cannot search
+    offered = re.findall(r'name="status" value="(\w+)"', page)
+    assert offered == ["queued", "ringing", "in_progress"]  # only what a live conversation can be
+    assert re.search(r'<a href="/live" aria-current="page">', page)
+    assert '<a href="/">Inbox</a>' in page
+
+
+def test_only_a_conversation_in_progress_has_a_live_detail_page(
+    client: TestClient, web_world: WebWorld
+) -> None:
+    log_in(client, ANALYST)
+    live = client.get(f"/conversations/{web_world.special['guest']}").text  # in progress
+    assert "data-live" in live and 'id="stream-state"' in live
+    assert 'data-finished="busy canceled completed failed no_answer transferred voicemail"' in live
+    assert "No turns yet: they appear here as they are spoken." in live
+    done = client.get(f"/conversations/{first_id(web_world)}").text
+    assert "data-live" not in done and 'id="stream-state"' not in done
+    # The turns carry their seq, so the page can replace one that changes.
+    assert re.findall(r'<li class="turn turn-(\w+)" data-seq="(\d+)"', done) == [
+        ("agent", "0"),
+        ("caller", "1"),
+        ("agent", "2"),
+    ]
 
 
 def test_the_detail_page_renders_the_conversation_for_an_analyst(

@@ -13,6 +13,7 @@ from parley.api.deps import EngineDep, LinksDep, PrincipalDep
 from parley.conversations.enums import (
     CHANNEL_LABELS,
     DIRECTION_LABELS,
+    FINISHED_STATUSES,
     LISTED_STATUSES,
     PLAYABLE_STATUSES,
     status_label,
@@ -33,9 +34,31 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 
 
-def _chrome(user: WebUser) -> dict[str, Any]:
-    """What the page header needs: who is logged in, their orgs, the current one."""
-    return {"user": user, "csrf_field": CSRF_FIELD}
+def _chrome(user: WebUser, section: str | None = None) -> dict[str, Any]:
+    """What the page header needs: who is logged in, their orgs, the current one, and which
+    section of the nav the page is in."""
+    return {"user": user, "csrf_field": CSRF_FIELD, "section": section}
+
+
+def _script_config(user: WebUser) -> dict[str, Any]:
+    """What the inbox's and the Live page's scripts are told about the viewer and the labels."""
+    return {
+        "org": user.org.slug,
+        "multiOrg": user.multi_org,
+        "sensitive": user.principal.sensitive,
+        "channelLabels": {c.value: label for c, label in CHANNEL_LABELS.items()},
+        "directionLabels": {d.value: label for d, label in DIRECTION_LABELS.items()},
+        "playable": sorted(s.value for s in PLAYABLE_STATUSES),
+        "finished": sorted(s.value for s in FINISHED_STATUSES),
+    }
+
+
+def _filter_options(statuses: list[Any]) -> dict[str, Any]:
+    return {
+        "statuses": [(s.value, status_label(s)) for s in statuses],
+        "channels": [(c.value, label) for c, label in CHANNEL_LABELS.items()],
+        "directions": [(d.value, label) for d, label in DIRECTION_LABELS.items()],
+    }
 
 
 @router.get("/")
@@ -45,20 +68,27 @@ def inbox(request: Request, user: WebUserDep) -> HTMLResponse:
         request,
         "inbox.html",
         {
-            **_chrome(user),
+            **_chrome(user, "inbox"),
+            **_filter_options(list(LISTED_STATUSES)),
             "page_size": PAGE_SIZE,
-            "statuses": [(s.value, status_label(s)) for s in LISTED_STATUSES],
-            "channels": [(c.value, label) for c, label in CHANNEL_LABELS.items()],
-            "directions": [(d.value, label) for d, label in DIRECTION_LABELS.items()],
-            "config": {
-                "org": user.org.slug,
-                "multiOrg": user.multi_org,
-                "sensitive": user.principal.sensitive,
-                "pageSize": PAGE_SIZE,
-                "channelLabels": {c.value: label for c, label in CHANNEL_LABELS.items()},
-                "directionLabels": {d.value: label for d, label in DIRECTION_LABELS.items()},
-                "playable": sorted(s.value for s in PLAYABLE_STATUSES),
-            },
+            "config": {**_script_config(user), "pageSize": PAGE_SIZE},
+        },
+        org_slug=user.org.slug,
+    )
+
+
+@router.get("/live")
+def live(request: Request, user: WebUserDep) -> HTMLResponse:
+    """Conversations in progress, as they happen; the list and the selected transcript are drawn
+    in the browser from the org's live stream."""
+    return render(
+        request,
+        "live.html",
+        {
+            **_chrome(user, "live"),
+            # Only the statuses a conversation in progress can have: finished ones leave the page.
+            **_filter_options([s for s in LISTED_STATUSES if s not in FINISHED_STATUSES]),
+            "config": _script_config(user),
         },
         org_slug=user.org.slug,
     )
@@ -95,6 +125,9 @@ def conversation_page(
             **_chrome(viewer),
             "c": detail,
             "sensitive": viewer.principal.sensitive,
+            # A conversation still going on is followed live (detail.js); a finished one is not.
+            "live": detail["status"] not in FINISHED_STATUSES,
+            "finished": sorted(s.value for s in FINISHED_STATUSES),
         },
         org_slug=viewer.org.slug,
     )

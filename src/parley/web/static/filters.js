@@ -116,13 +116,13 @@ export function fromForm(form) {
     to: data.get('to') || '',
     min_duration: minutesToSeconds(String(data.get('min_minutes') || '')),
     max_duration: minutesToSeconds(String(data.get('max_minutes') || '')),
-    q: form.elements.q.disabled ? '' : String(data.get('q') || '').trim(),
+    q: !form.elements.q || form.elements.q.disabled ? '' : String(data.get('q') || '').trim(),
   };
 }
 
 export function toForm(form, filters) {
   const fields = form.elements;
-  if (!fields.q.disabled) fields.q.value = filters.q;
+  if (fields.q && !fields.q.disabled) fields.q.value = filters.q;
   fields.agent_id.value = filters.agent_id;
   fields.direction.value = filters.direction;
   for (const box of form.querySelectorAll('input[type="checkbox"]')) {
@@ -132,4 +132,27 @@ export function toForm(form, filters) {
   fields.to.value = filters.to;
   fields.min_minutes.value = secondsToMinutes(filters.min_duration);
   fields.max_minutes.value = secondsToMinutes(filters.max_duration);
+}
+
+// --- live streams ------------------------------------------------------------------------------
+// A stream is filtered on the server by what never changes about a conversation (agent,
+// direction, channel, creation time). Status and duration do change, and a filtered stream says
+// nothing about a conversation that stops matching (it just goes quiet), so those two are
+// matched here instead, on every event: a row can then be seen leaving the view.
+
+/** The stream's query: the list's filters without the search (streams cannot search) and
+ * without the status and duration, which matchesChanging() checks in the page. */
+export function toStream(filters) {
+  const params = toApi({ ...filters, status: [], min_duration: null, max_duration: null, q: '' }, false);
+  return params;
+}
+
+/** Whether an item passes the filters that toStream() leaves to the page. ``seconds`` is its
+ * duration: the API's, or on the Live page the time elapsed so far while it is in progress. */
+export function matchesChanging(filters, item, seconds = item.duration_seconds) {
+  if (filters.status.length && !filters.status.includes(item.status)) return false;
+  if (filters.min_duration === null && filters.max_duration === null) return true;
+  if (seconds === null || seconds === undefined) return false; // as the API: unknown drops out
+  if (filters.min_duration !== null && seconds < filters.min_duration) return false;
+  return filters.max_duration === null || seconds <= filters.max_duration;
 }

@@ -36,3 +36,33 @@ export const localDate = (iso) => dateFormat.format(new Date(iso));
 export const localTime = (iso) => timeFormat.format(new Date(iso));
 export const localFull = (iso) => fullFormat.format(new Date(iso));
 export const localDateTime = (iso) => dateTimeFormat.format(new Date(iso));
+
+const two = (n) => String(n).padStart(2, '0');
+
+/** A transcript offset as the detail page writes it: 65000 -> "01:05", 3725000 -> "1:02:05". */
+export function formatOffset(ms) {
+  const total = Math.floor(Math.max(ms || 0, 0) / 1000);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  return hours ? `${hours}:${two(minutes)}:${two(seconds)}` : `${two(minutes)}:${two(seconds)}`;
+}
+
+/** Time on a running clock: 125 -> "02:05", 3725 -> "1:02:05", 2 days -> "2d 00:00:00". */
+export function formatElapsed(seconds) {
+  const total = Math.max(Math.floor(seconds), 0);
+  const days = Math.floor(total / 86400);
+  const rest = total % 86400;
+  if (!days) return formatOffset(rest * 1000);
+  return `${days}d ${two(Math.floor(rest / 3600))}:${two(Math.floor((rest % 3600) / 60))}:${two(rest % 60)}`;
+}
+
+/** 1234567 -> "1.2 MB", as the detail page writes a recording's size. */
+export function formatBytes(size) {
+  let value = size;
+  for (const unit of ['B', 'KB', 'MB']) {
+    if (value < 1000) return unit === 'B' ? `${value.toFixed(0)} ${unit}` : `${value.toFixed(1)} ${unit}`;
+    value /= 1000;
+  }
+  return `${value.toFixed(1)} GB`;
+}

@@ -1,12 +1,16 @@
 // The inbox table: one infinitely scrolling list read page by page from GET /core/conversations.
-// Rows are only ever appended; a change of filters empties the table and starts again at the top.
+// Rows are appended as the reader scrolls; a change of filters empties the table and starts again
+// at the top. A live stream keeps the rows shown up to date in place, and holds new conversations
+// behind an "N new" pill until the reader asks for them, so the list never moves on its own.
 
 import { copyText } from './clipboard.js';
 import { announcer, el, icon, pinOrgCookie, setIcon } from './dom.js';
-import { countActive, emptyFilters, fromForm, fromUrl, sameFilters, toApi, toForm, toUrl } from './filters.js';
+import { filterBar } from './filterbar.js';
+import { countActive, emptyFilters, matchesChanging, toApi, toStream } from './filters.js';
 import { viewerTimeZone } from './format.js';
 import { createPlayer } from './player.js';
-import { buildRow } from './rows.js';
+import { buildRow, markDeleted, newerThan, updateRow } from './rows.js';
+import { liveStream, showState } from './stream.js';
 
 const root = document.getElementById('inbox');
 const config = JSON.parse(root.dataset.config);
@@ -16,11 +20,6 @@ const statusArea = document.getElementById('list-status');
 const sentinel = document.getElementById('sentinel');
 const scroller = document.getElementById('scroller');
 const exportLink = document.getElementById('export');
-const clearButton = document.getElementById('clear-filters');
-const toggle = document.getElementById('filters-toggle');
-const fields = document.getElementById('filter-fields');
-const badge = document.getElementById('filter-count');
-const agentSelect = document.getElementById('f-agent');
 
 const announce = announcer(document.getElementById('announcer'));
 const player = createPlayer(document.getElementById('player'), announce);
@@ -30,14 +29,18 @@ const rowContext = {
   playable: new Set(config.playable),
 };
 
-let filters = currentUrlFilters();
-const list = { generation: 0, cursor: null, done: false, loading: false, failed: false, seen: new Set(), controller: null };
-
-function currentUrlFilters() {
-  const parsed = fromUrl(new URLSearchParams(location.search));
-  if (!config.sensitive) parsed.q = ''; // the API would refuse it (403); the search box says why
-  return parsed;
-}
+const list = {
+  generation: 0,
+  cursor: null,
+  done: false,
+  loading: false,
+  failed: false,
+  seen: new Set(),
+  rows: new Map(), // id -> <tr>
+  first: null, // the first and last items loaded, to place what the stream tells of
+  last: null,
+  controller: null,
+};
 
 function apiHeaders() {
   return { Accept: 'application/json', 'X-Anyreach-Org': config.org };
@@ -66,7 +69,7 @@ function showStatus(kind, message = '') {
     content = el('div', { class: 'end-marker', 'data-state': 'end' },
       `End of list · ${count.toLocaleString()} conversation${count === 1 ? '' : 's'}`);
   } else if (kind === 'empty') {
-    const filtered = countActive(filters) > 0 || Boolean(filters.q);
+    const filtered = countActive(bar.current) > 0 || Boolean(bar.current.q);
     content = el('div', { class: 'empty-state', 'data-state': 'empty' },
       el('strong', {}, filtered ? 'No conversations match these filters.' : 'No conversations yet.'),
       filtered ? clearFiltersButton() : 'Conversations your agents handle will show up here.');
@@ -84,7 +87,7 @@ function showStatus(kind, message = '') {
 
 function clearFiltersButton() {
   const button = el('button', { type: 'button', class: 'btn' }, 'Clear filters');
-  button.addEventListener('click', () => apply(emptyFilters()));
+  button.addEventListener('click', () => bar.apply(emptyFilters()));
   return button;
 }
 
@@ -95,7 +98,7 @@ async function loadNext() {
   list.loading = true;
   showStatus('loading');
   const generation = list.generation;
-  const params = toApi(filters, config.sensitive);
+  const params = toApi(bar.current, config.sensitive);
   params.set('limit', String(config.pageSize));
   if (list.cursor) params.set('cursor', list.cursor);
   try {
@@ -116,6 +119,7 @@ async function loadNext() {
     list.cursor = page.next_cursor;
     list.done = !page.next_cursor;
     list.loading = false;
+    live.startAfterFirstPage();
     if (list.done) showStatus(list.seen.size ? 'end' : 'empty');
     else {
       showStatus('idle');
@@ -137,7 +141,11 @@ function append(items) {
     // A row must never come twice across a page boundary; if the server ever repeats one, skip it.
     if (list.seen.has(item.id)) continue;
     list.seen.add(item.id);
-    page.append(buildRow(item, rowContext));
+    const row = buildRow(item, rowContext);
+    list.rows.set(item.id, row);
+    page.append(row);
+    list.first = list.first || item;
+    list.last = item;
   }
   if (page.firstChild) grid.append(page);
 }
@@ -159,7 +167,10 @@ function restart() {
   list.generation += 1;
   list.controller?.abort();
   list.controller = new AbortController();
-  Object.assign(list, { cursor: null, done: false, loading: false, failed: false, seen: new Set() });
+  Object.assign(list, {
+    cursor: null, done: false, loading: false, failed: false, seen: new Set(), rows: new Map(), first: null, last: null,
+  });
+  live.restart();
   player.reset();
   for (const page of grid.querySelectorAll('tbody')) page.remove();
   scroller.scrollTop = 0;
@@ -169,6 +180,7 @@ function restart() {
 // --- row interactions ------------------------------------------------------------------------
 
 function openRow(row) {
+  if (row.classList.contains('is-deleted')) return;
   window.open(row.dataset.url, '_blank', 'noopener');
 }
 
@@ -252,112 +264,163 @@ grid.addEventListener('keydown', (event) => {
 
 // --- filters ---------------------------------------------------------------------------------
 
-function describeMulti(details) {
-  const checked = [...details.querySelectorAll('input:checked')];
-  const value = details.querySelector('.multi-value');
-  if (checked.length === 0) value.textContent = 'Any';
-  else if (checked.length === 1) value.textContent = checked[0].parentElement.textContent.trim();
-  else value.textContent = `${checked.length} selected`;
-  details.classList.toggle('is-set', checked.length > 0);
-}
-
-function reflect() {
-  for (const details of form.querySelectorAll('details.multi')) describeMulti(details);
-  agentSelect.closest('.field').classList.toggle('is-set', Boolean(filters.agent_id));
-  form.elements.direction.closest('.field').classList.toggle('is-set', Boolean(filters.direction));
-  form.elements.from.closest('.field').classList.toggle('is-set', Boolean(filters.from || filters.to));
-  form.elements.min_minutes.closest('.field').classList.toggle(
-    'is-set', filters.min_duration !== null || filters.max_duration !== null);
-  form.elements.to.min = filters.from;
-  form.elements.from.max = filters.to;
-  const active = countActive(filters);
-  clearButton.hidden = active === 0 && !filters.q;
-  badge.hidden = active === 0;
-  badge.textContent = String(active);
-  const params = toApi(filters, config.sensitive);
-  params.set('tz', viewerTimeZone);
-  exportLink.href = `/core/conversations/export.csv?${params}`;
-}
-
-function pageUrl() {
-  const query = toUrl(filters, config.multiOrg ? config.org : '').toString();
-  return `${location.pathname}${query ? `?${query}` : ''}`;
-}
-
-function apply(next) {
-  if (sameFilters(next, filters)) return;
-  filters = next;
-  history.pushState(null, '', pageUrl());
-  showFilters();
-  restart();
-}
-
-let typing = null;
-form.addEventListener('input', (event) => {
-  if (event.target.name !== 'q') return;
-  clearTimeout(typing);
-  typing = setTimeout(() => apply(fromForm(form)), 350);
-});
-form.addEventListener('change', (event) => {
-  if (event.target.name === 'q') return; // handled while typing
-  apply(fromForm(form));
-});
-form.addEventListener('submit', (event) => {
-  event.preventDefault();
-  clearTimeout(typing);
-  apply(fromForm(form));
-});
-clearButton.addEventListener('click', () => apply(emptyFilters()));
-toggle.addEventListener('click', () => {
-  const open = fields.classList.toggle('open');
-  toggle.setAttribute('aria-expanded', String(open));
+const bar = filterBar(form, {
+  org: config.org,
+  multiOrg: config.multiOrg,
+  headers: apiHeaders,
+  normalise(parsed) {
+    if (!config.sensitive) parsed.q = ''; // the API would refuse it (403); the search box says why
+    return parsed;
+  },
+  onChange: restart,
+  onReflect(filters) {
+    const params = toApi(filters, config.sensitive);
+    params.set('tz', viewerTimeZone);
+    exportLink.href = `/core/conversations/export.csv?${params}`;
+  },
 });
 exportLink.addEventListener('click', () => pinOrgCookie(config.org));
-window.addEventListener('popstate', () => {
-  filters = currentUrlFilters();
-  showFilters();
-  restart();
-});
-document.addEventListener('keydown', (event) => {
-  // "/" jumps to the search box, as in most inboxes.
-  const typingInField = event.target instanceof HTMLElement && event.target.closest('input, select, textarea');
-  if (event.key === '/' && !typingInField && !form.elements.q.disabled) {
-    event.preventDefault();
-    form.elements.q.focus();
-  }
-});
 
-/** The agent filter keeps an id from the URL even before (or without) the agent list. */
-function ensureAgentOption(id) {
-  if (id && ![...agentSelect.options].some((option) => option.value === id)) {
-    agentSelect.append(el('option', { value: id }, `Agent ${id}`));
-  }
-}
+// --- live updates ----------------------------------------------------------------------------
 
-function showFilters() {
-  ensureAgentOption(filters.agent_id);
-  toForm(form, filters);
-  reflect();
-}
+const pill = document.getElementById('new-pill');
+const pillCount = document.getElementById('new-count');
+const streamState = document.getElementById('stream-state');
 
-async function loadAgents() {
-  try {
-    const response = await fetch('/web/agents', { headers: apiHeaders(), credentials: 'same-origin' });
-    if (!response.ok) return;
-    const body = await response.json();
-    for (const agent of body.data) {
-      const known = [...agentSelect.options].find((option) => option.value === agent.id);
-      if (known) known.textContent = agent.name;
-      else agentSelect.append(el('option', { value: agent.id }, agent.name));
+/** The page's stream (one, see stream.js). It starts with the list: what it says before the
+ * first page is in is kept until then, so nothing falls between the page and the stream. */
+const live = {
+  stream: null,
+  ready: false,
+  held: [],
+  pending: new Map(), // new conversations behind the pill: id -> item
+  stale: false, // events were missed: the list may be out of date
+  flashTimers: new WeakMap(),
+
+  restart() {
+    this.ready = false;
+    this.held = [];
+    this.pending.clear();
+    this.stale = false;
+    this.showPill();
+    const params = toStream(bar.current);
+    if (this.stream) this.stream.restart(params);
+    else {
+      this.stream = liveStream({
+        path: '/core/conversations/live',
+        params,
+        org: config.org,
+        on: {
+          snapshot: (data) => this.receive(() => data.conversations.forEach((item) => this.seen(item))),
+          event: (kind, data) => this.receive(() => this.onEvent(kind, data)),
+          reset: () => this.receive(() => this.lost()),
+          state: (state, detail) => {
+            showState(streamState, state, detail);
+            if (state === 'live' && bar.current.q) {
+              streamState.title = 'Rows shown update as they change. New conversations are not counted while searching.';
+            }
+          },
+        },
+      });
     }
-  } catch {
-    // The filter keeps "All agents" (and any agent from the URL); the list itself still works.
-  }
-}
+  },
 
-// The page's own URL is normalised (e.g. an ignored q for a viewer) without adding a history entry.
-history.replaceState(null, '', pageUrl());
-showFilters();
+  receive(apply) {
+    if (this.ready) apply();
+    else this.held.push(apply);
+  },
+
+  startAfterFirstPage() {
+    if (this.ready) return;
+    this.ready = true;
+    for (const apply of this.held.splice(0)) apply();
+  },
+
+  onEvent(kind, data) {
+    if (kind === 'deleted' || data.conversation === null) {
+      this.pending.delete(data.conversation_id);
+      const row = list.rows.get(data.conversation_id);
+      if (row) markDeleted(row);
+      this.showPill();
+      return;
+    }
+    this.seen(data.conversation);
+  },
+
+  /** The stream told of this conversation as it is now. */
+  seen(item) {
+    const row = list.rows.get(item.id);
+    if (row) {
+      if (updateRow(row, item, rowContext)) this.flash(row);
+      return;
+    }
+    const filters = bar.current;
+    // A search cannot be followed live (streams do not search): rows update, none are added.
+    if (filters.q) return;
+    // Only what this view would list, and only among the rows loaded so far: a conversation
+    // further down is listed when the reader scrolls to it.
+    const belongs = list.done || (list.last !== null && newerThan(item, list.last));
+    if (matchesChanging(filters, item) && belongs) this.pending.set(item.id, item);
+    else this.pending.delete(item.id);
+    this.showPill();
+  },
+
+  /** Events were missed (the server no longer has them): the list may be out of date. */
+  lost() {
+    this.stale = true;
+    this.showPill();
+  },
+
+  showPill() {
+    const count = this.pending.size;
+    const wasHidden = pill.hidden;
+    pill.hidden = count === 0 && !this.stale;
+    if (this.stale && !count) pillCount.textContent = 'Reload the list';
+    else pillCount.textContent = `${count.toLocaleString()} new conversation${count === 1 ? '' : 's'}`;
+    if (wasHidden && !pill.hidden) announce(`${pillCount.textContent}. Activate the button at the top of the list to show.`);
+  },
+
+  flash(row) {
+    row.classList.remove('row-updated');
+    void row.offsetWidth; // restart the animation
+    row.classList.add('row-updated');
+    clearTimeout(this.flashTimers.get(row));
+    this.flashTimers.set(row, setTimeout(() => row.classList.remove('row-updated'), 2000));
+  },
+
+  /** The pill was clicked: new conversations go on top, or the list starts again if one of
+   * them belongs further down (created with an earlier time) or events were missed. */
+  showNew() {
+    const items = [...this.pending.values()].sort((a, b) => (newerThan(a, b) ? -1 : 1));
+    const { stale } = this;
+    this.pending.clear();
+    this.stale = false;
+    this.showPill();
+    const top = grid.querySelector('tbody');
+    if (stale || !top || !list.first || !items.every((item) => newerThan(item, list.first))) {
+      restart();
+      return;
+    }
+    const page = el('tbody', { role: 'rowgroup' });
+    for (const item of items) {
+      if (list.seen.has(item.id)) continue;
+      list.seen.add(item.id);
+      const row = buildRow(item, rowContext);
+      row.classList.add('row-new');
+      list.rows.set(item.id, row);
+      page.append(row);
+    }
+    if (!page.firstChild) return;
+    grid.insertBefore(page, top);
+    list.first = items[0];
+    scroller.scrollTop = 0;
+    page.firstElementChild.focus({ preventScroll: true });
+    if (list.done) showStatus('end');
+  },
+};
+
+pill.addEventListener('click', () => live.showNew());
+
 list.controller = new AbortController();
-loadAgents();
+live.restart();
 watchSentinel();

@@ -157,3 +157,48 @@ export function buildRow(item, ctx) {
   for (const cell of row.children) cell.setAttribute('role', 'cell');
   return row;
 }
+
+const COPY = 0;
+const PLAY = 1;
+const STATUS = 7;
+const SUMMARY = 8;
+
+/** Whether ``a`` comes before ``b`` in the list: newest first by created_at, then by id (ids
+ * are decimal strings too long for a Number). */
+export function newerThan(a, b) {
+  const ta = Date.parse(a.created_at);
+  const tb = Date.parse(b.created_at);
+  if (ta !== tb) return ta > tb;
+  return a.id.length !== b.id.length ? a.id.length > b.id.length : a.id > b.id;
+}
+
+/** Bring a row shown to ``item`` as it is now, cell by cell, leaving alone the cells that did not
+ * change, the copy button (it may be showing its tooltip) and a play button in use. Returns
+ * whether anything changed. */
+export function updateRow(row, item, ctx) {
+  const fresh = buildRow({ ...item, match: undefined }, ctx);
+  let changed = false;
+  [...fresh.children].forEach((cell, index) => {
+    const current = row.children[index];
+    if (index === COPY) return;
+    if (index === PLAY && (current.querySelector('[aria-pressed="true"]') || current.contains(document.activeElement))) return;
+    if (index === SUMMARY) {
+      // The stream cannot search: keep the line saying why the row matched.
+      const snippet = current.querySelector('.snippet');
+      if (snippet) cell.append(snippet.cloneNode(true));
+    }
+    if (current.isEqualNode(cell)) return;
+    current.replaceWith(cell);
+    changed = true;
+  });
+  return changed;
+}
+
+/** A row whose conversation was deleted stays where it is (the list does not move), marked. */
+export function markDeleted(row) {
+  row.classList.add('is-deleted');
+  row.setAttribute('aria-disabled', 'true');
+  row.title = 'This conversation was deleted';
+  const status = row.children[STATUS];
+  status.replaceChildren(el('span', { class: 'pill s-deleted' }, 'Deleted'));
+}
