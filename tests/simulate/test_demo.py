@@ -22,18 +22,35 @@ from tests.simulate.servers import parley_env, running_server
 pytestmark = pytest.mark.slow
 
 
-def first_page(url: str, token: str) -> list[tuple[str, str, int | None]]:
-    response = httpx.get(
-        f"{url}/core/conversations", params={"limit": 20}, headers={"Authorization": f"Bearer {token}"}
-    )
+def first_page(url: str, token: str) -> list[tuple[str, str, int | None, int]]:
+    """The newest conversations as a person sees them: status, duration and how much was said."""
+    headers = {"Authorization": f"Bearer {token}"}
+    response = httpx.get(f"{url}/core/conversations", params={"limit": 10}, headers=headers)
     assert response.status_code == 200, response.text
-    return [(row["id"], row["status"], row["duration_seconds"]) for row in response.json()["data"]]
+    seen = []
+    for row in response.json()["data"]:
+        said = 0
+        if row["status"] in ("in_progress", "ringing", "queued"):  # a live one: its words arrive
+            detail = httpx.get(f"{url}/core/conversations/{row['id']}", headers=headers).json()
+            said = sum(len(turn["text"]) for turn in detail["transcript"])
+        seen.append((row["id"], row["status"], row["duration_seconds"], said))
+    return seen
 
 
 def reader(engine: Engine) -> str:
     with write_connection(engine) as conn:  # BEGIN IMMEDIATE: the server writes meanwhile
         org = service.get_org(conn, "demo")
-        return service.create_token(conn, TokenKind.API_KEY, frozenset({Scope.READ}), org_id=org.id)
+        return service.create_token(
+            conn, TokenKind.API_KEY, frozenset({Scope.READ, Scope.READ_SENSITIVE}), org_id=org.id
+        )
+
+
+def wait_for_a_change(url: str, token: str) -> None:
+    before = first_page(url, token)
+    deadline = time.monotonic() + 30  # the first arrives at once, and a live call's words every second
+    while first_page(url, token) == before:
+        assert time.monotonic() < deadline, "the demo inbox did not move"
+        time.sleep(1)
 
 
 def test_the_demo_inbox_moves_until_no_simulate(database_url: str, tmp_path: Path) -> None:
@@ -41,13 +58,13 @@ def test_the_demo_inbox_moves_until_no_simulate(database_url: str, tmp_path: Pat
     with running_server(env, tmp_path, "--demo") as server:
         engine = build_engine(database_url)
         token = reader(engine)
-        before = first_page(server.url, token)
-        deadline = time.monotonic() + 30  # the first arrives at once; a call is answered within 15 s
-        while (after := first_page(server.url, token)) == before:
-            assert time.monotonic() < deadline, "the demo inbox did not move"
-            time.sleep(1)
-        assert after != before
+        wait_for_a_change(server.url, token)
     assert "Demo: new conversations arrive" in server.output()
+    # A second start on the same database plays new conversations, not the first run's again.
+    with running_server(env, tmp_path, "--demo", name="again") as again:
+        wait_for_a_change(again.url, token)
+    for log in (server.output(), again.output()):
+        assert "stopped" not in log and " 409 " not in log and " 422 " not in log, log[-2000:]
 
     # Stopped with SIGTERM: what was in play was played to its end, and the run's key revoked.
     c, g, t = tables.conversations, tables.conversation_tags, tables.api_tokens

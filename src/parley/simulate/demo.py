@@ -10,6 +10,7 @@ leaving those few as they were.
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -61,7 +62,7 @@ class DemoSimulation:
         log: Callable[[str], None],
         *,
         rate: float = DEFAULT_RATE,
-        seed: int = 0,
+        seed: int | None = None,
         ready_within: float = 120.0,
     ) -> None:
         self._engine = engine
@@ -69,7 +70,8 @@ class DemoSimulation:
         self._url = url
         self._log = log
         self._rate = rate
-        self._seed = seed
+        # A fresh seed each start by default, so a restarted demo does not replay the same calls.
+        self._seed = seed if seed is not None else random.SystemRandom().randrange(10**6)
         self._ready_within = ready_within
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -131,7 +133,8 @@ class DemoSimulation:
                 return
             api = Api(client)
             agents = local.agents(self._engine, self._org_id)
-            run = f"demo{self._seed}"
+            # Unique per start: external ids and Idempotency-Keys of an earlier start must not clash.
+            run = f"{random.SystemRandom().getrandbits(32):08x}"
             simulation = Simulation(
                 api,
                 scripts(self._org, agents, self._seed, run),

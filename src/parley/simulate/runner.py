@@ -170,6 +170,10 @@ class Simulation:
                 self._tally.error = exc
             self._cancel_all()
             return
+        except Exception as exc:  # an answer not shaped as expected: this conversation only
+            self._tally.failed += 1
+            self._listener.failed(live.script, live.id, f"unexpected {exc!r}")
+            return
         if skipped:
             self._tally.fast_forwarded += 1
         self._tally.outcomes[live.script.outcome] += 1
