@@ -42,9 +42,11 @@ class Server:
 
 
 @contextmanager
-def running_server(env: dict[str, str], cwd: Path, *args: str, name: str = "server") -> Iterator[Server]:
+def running_server(
+    env: dict[str, str], cwd: Path, *args: str, name: str = "server", port: int | None = None
+) -> Iterator[Server]:
     """Start ``parley serve``, wait until /healthz answers, and stop it (SIGTERM) afterwards."""
-    port = free_port()
+    port = port or free_port()
     log = cwd / f"{name}.log"
     # A file, not a pipe: the server logs every request, and a full pipe would stall it.
     with log.open("wb") as sink:
