@@ -70,6 +70,9 @@ def running_server(
             assert time.monotonic() < deadline, "server did not come up"
             time.sleep(0.1)
         yield server
+    except BaseException:
+        print(f"--- the end of {log.name} ---\n{server.output()[-4000:]}")  # pytest shows it on failure
+        raise
     finally:
         stop(server)
 

@@ -68,6 +68,7 @@ def test_partial_turns_grow_and_each_turn_is_finalised_once_in_order() -> None:
         drafts = [t for s in script.steps if s.action is Action.TURNS for t in s.turns]
         finals = [t.seq for t in drafts if t.final]
         assert finals == list(range(len(finals)))
+        assert [t.seq for t in drafts] == sorted(t.seq for t in drafts)  # one turn after another
         for seq in finals:
             versions = [t for t in drafts if t.seq == seq]
             assert versions[-1].final and not any(t.final for t in versions[:-1])

@@ -21,6 +21,8 @@ from parley.simulate.api import Api, Rejected, SimulationError
 from parley.simulate.audio import wav_bytes
 from parley.simulate.scripts import Action, Mark, Script, Step, TurnDraft
 
+_WIND_DOWN, _ABANDON = 1, 2
+
 
 class Listener(Protocol):
     """Hears what happens, for a progress display; all called on the loop, so keep them quick."""
@@ -95,20 +97,28 @@ class Simulation:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._winding: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._asked = 0  # _WIND_DOWN or _ABANDON once asked, from any thread
 
     def wind_down(self) -> None:
         """Start no more conversations and play the rest to their end without waiting."""
-        if self._loop is not None and self._winding is not None:
-            self._loop.call_soon_threadsafe(self._winding.set)
+        # The flag first: a run starting meanwhile either sees it or has its loop seen here.
+        self._asked = max(self._asked, _WIND_DOWN)
+        loop, winding = self._loop, self._winding
+        if loop is not None and winding is not None:
+            loop.call_soon_threadsafe(winding.set)
 
     def abandon(self) -> None:
         """Stop at once: conversations in play stay as they are."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._cancel_all)
+        self._asked = _ABANDON
+        loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(self._cancel_all)
 
     async def run(self) -> Tally:
         loop = self._loop = asyncio.get_running_loop()
         winding = self._winding = asyncio.Event()
+        if self._asked:  # asked to stop before it started: start nothing
+            winding.set()
         began = loop.time()
         deadline = None if self._duration is None else began + self._duration
         next_arrival = began  # the first conversation starts at once, so a run shows life right away

@@ -156,7 +156,9 @@ def _spoken_turns(turns: Sequence[Turn], answered: float, end: float) -> list[St
     for seq, turn in enumerate(turns):
         begin = answered + turn.offset_ms / 1000
         limit = answered + turns[seq + 1].offset_ms / 1000 if seq + 1 < len(turns) else end
-        speaking = max(min(len(turn.text) / _CHARS_PER_SECOND, limit - begin - 0.2), 0.05)
+        # Done before the next turn begins, so turns are posted (and stamped) in order.
+        window = max(limit - begin, 0.0)
+        speaking = min(len(turn.text) / _CHARS_PER_SECOND, max(window - 0.2, window * 0.8))
         speaker = _API_SPEAKER[Speaker(turn.speaker)]
         words = turn.text.split(" ")
         # System notes ("Call transferred") are events, not speech: they arrive whole.
