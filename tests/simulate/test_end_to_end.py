@@ -7,6 +7,10 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -121,3 +125,32 @@ def _check_finished(detail: dict[str, Any], agent_ids: set[str]) -> None:
 def _agents(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
         return list(conn.execute(select(tables.agents.c.id)))
+
+
+def test_ctrl_c_plays_what_is_in_progress_to_its_end(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    seed_org(engine, settings, "acme", 0)
+    env = parley_env(settings.database_url, tmp_path)
+    with running_server(env, tmp_path) as server:
+        # Real time and no duration: it runs until interrupted, with every call still going.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "parley", "simulate", "--org", "acme", "--url", server.url,
+             "--rate", "120", "--seed", "8"],
+            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(3)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, stderr
+        assert "Winding down" in stderr and "played to their end at once" in stderr
+        headers = {"Authorization": f"Bearer {reader_token(engine, 'acme')}"}
+        with httpx.Client(base_url=server.url, headers=headers) as client:
+            details = [client.get(f"/core/conversations/{i}").json() for i in stdout.split()]
+    assert details
+    agent_ids = {str(a.id) for a in _agents(engine)}
+    for detail in details:
+        _check_finished(detail, agent_ids)
+        if detail["channel"] == "telephone" and detail["transcript"]:
+            # Played to the end at once, yet as long as the call would have been.
+            assert detail["duration_seconds"] >= 5, detail
