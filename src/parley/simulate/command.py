@@ -100,7 +100,11 @@ async def _main(
                 raise Refused(f"{url} refused the token for org {options.org!r}: {exc}{hint}") from None
             # The database knows every agent; over HTTP only those the newest conversations name.
             agents = agents_in(page) if engine is None else local.agents(engine, org or 0)
-            if not agents:
+            if not agents and engine is None:
+                log(
+                    f"No agent is named by {options.org}'s newest conversations; the simulated ones name none."
+                )
+            elif not agents:
                 log(
                     f"{options.org} has no agents, so the simulated conversations name none "
                     f"(parley seed --org {options.org} --conversations 0 adds some)."

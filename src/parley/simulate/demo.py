@@ -102,6 +102,10 @@ class DemoSimulation:
             simulation = self._simulation
         if simulation is not None:
             if drain:
+                if self._thread is not None and self._thread.is_alive():
+                    self._log(
+                        "Demo: ending the simulated conversations in progress first (Ctrl-C again: now)."
+                    )
                 simulation.wind_down()
             else:
                 simulation.abandon()
