@@ -235,11 +235,15 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option(help="On an empty database, seed a demo org and users.")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes; each builds its own app.")] = 1,
+    simulate: Annotated[
+        bool, typer.Option(help="With --demo, play new conversations into the demo org as it runs.")
+    ] = True,
 ) -> None:
     """Apply pending migrations and serve the inbox and API."""
     import uvicorn
 
     from parley.app import create_app
+    from parley.simulate.demo import DemoSimulation, local_url, serve_with_simulation
 
     settings = Settings()
     with cli_errors(settings):
@@ -248,16 +252,35 @@ def serve(
             _ensure_demo(engine, settings)
         application = create_app(settings, engine)
     err.print(f"Parley is listening on http://{host}:{port}/ with {workers} worker(s)")
+    simulation = None
+    if demo and simulate:
+        # Through the server's own address, like any client, once it answers.
+        simulation = DemoSimulation(
+            engine, DEMO_ORG, local_url(host, port), lambda line: err.print(line, markup=False)
+        )
+        if simulation.start():
+            err.print(
+                "Demo: new conversations arrive about every 10 s and play out live (--no-simulate: off)."
+            )
+        else:
+            simulation = None
     if workers == 1:
+        if simulation is not None:
+            serve_with_simulation(application, host, port, simulation)
+            return
         uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True)
         return
     # Several processes: each imports the factory and reads the same PARLEY_* environment. The
     # signing key lives in the database, so cursors and sessions work across workers.
     engine.dispose()
-    uvicorn.run(
-        "parley.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="info",
-        proxy_headers=True,
-    )  # fmt: skip
+    try:
+        uvicorn.run(
+            "parley.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="info",
+            proxy_headers=True,
+        )  # fmt: skip
+    finally:
+        if simulation is not None:
+            simulation.stop(timeout=2.0, drain=False)  # the workers are gone: nothing left to answer
 
 
 def _ensure_demo(engine: Engine, settings: Settings) -> None:
@@ -274,6 +297,53 @@ def _ensure_demo(engine: Engine, settings: Settings) -> None:
         f"Demo: log in as {DEMO_ADMIN} (sees everything) or {DEMO_VIEWER} (no sensitive fields), "
         f"password {DEMO_PASSWORD!r}."
     )
+
+
+@app.command("simulate")
+def simulate_command(
+    org: Annotated[str, typer.Option(help="Slug of the org the conversations belong to.")],
+    rate: Annotated[float, typer.Option(help="New conversations a minute, on average.")] = 6.0,
+    duration: Annotated[
+        float | None, typer.Option(help="Seconds to start new conversations for (default: until Ctrl-C).")
+    ] = None,
+    url: Annotated[str, typer.Option(help="The Parley server to talk to.")] = "http://127.0.0.1:8000",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PARLEY_TOKEN",
+            help="A token with conversations:manage for --org; without one, an org API key is minted "
+            "in PARLEY_DATABASE_URL (the server's database) for the run and revoked after.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed: the same seed plays the same conversations.")
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(help="Play conversations this many times faster than real time.")
+    ] = 1.0,
+) -> None:
+    """Play realistic conversations into an org through the HTTP API, live: calls ring, are
+    answered, their words arrive as spoken and they end; chats, emails and texts too."""
+    from parley.simulate.api import SimulationError
+    from parley.simulate.command import ConsoleListener, Options, describe, simulate
+
+    def say(line: str) -> None:
+        err.print(line, highlight=False, markup=False, soft_wrap=True)
+
+    settings = Settings()
+    options = Options(org=org, rate=rate, duration=duration, url=url, token=token, seed=seed, speed=speed)
+    with cli_errors(settings):
+        try:
+            tally = simulate(settings.database_url, options, ConsoleListener(typer.echo, say), say)
+        except SimulationError as exc:
+            fail(str(exc))
+    say(describe(tally, org))
+    if tally.error is not None:
+        fail(str(tally.error))
+    if tally.failed:
+        fail(
+            f"{tally.failed} conversation(s) stopped early because the server refused a request (see above)."
+        )
 
 
 def main() -> None:
