@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from parley import __version__
 from parley.api import conversations, health, writes
+from parley.api.export_response import ExportBudget
 from parley.api.problems import install_problem_handlers
 from parley.auth.passwords import Passwords
 from parley.auth.principal import TokenUse
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or Settings()
     owns_engine = engine is None
     engine = engine or build_engine(settings.database_url)
+    exports = ExportBudget.from_settings(settings, engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         threads = settings.threads or (2 if engine.dialect.name == "sqlite" else 4)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
+        exports.dispose()
         if owns_engine:
             engine.dispose()
 
@@ -48,6 +51,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.secret_key = settings.secret_key or instance_secret(engine)
     app.state.token_use = TokenUse(engine)
+    app.state.exports = exports
     app.state.passwords = Passwords.from_settings(settings)
     install_problem_handlers(app)
     app.include_router(health.router)
