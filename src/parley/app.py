@@ -13,6 +13,7 @@ from parley import __version__
 from parley.api import conversations, health, writes
 from parley.api.export_response import ExportBudget
 from parley.api.problems import install_problem_handlers
+from parley.auth.password_threads import PasswordThreads
 from parley.auth.passwords import Passwords
 from parley.auth.principal import TokenUse
 from parley.config import Settings
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     owns_engine = engine is None
     engine = engine or build_engine(settings.database_url)
     exports = ExportBudget.from_settings(settings, engine)
+    password_threads = PasswordThreads(settings.password_threads)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         threads = settings.threads or (2 if engine.dialect.name == "sqlite" else 4)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
+        password_threads.close()
         exports.dispose()
         if owns_engine:
             engine.dispose()
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.token_use = TokenUse(engine)
     app.state.exports = exports
     app.state.passwords = Passwords.from_settings(settings)
+    app.state.password_threads = password_threads
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(conversations.router)

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         description="How long an export waits for its client to take the next chunk before it stops and "
         "frees its connection.",
     )
+    password_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Threads per process hashing passwords at login, apart from the threads running "
+        "database work, so queries never queue behind argon2.",
+    )
     max_recording_bytes: int = Field(
         default=200 * 1024 * 1024,
         ge=1,
