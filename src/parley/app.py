@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 
 from parley import __version__
 from parley.api import conversations, health, hooks, live, writes
+from parley.api.export_response import ExportBudget
 from parley.api.problems import install_problem_handlers
+from parley.auth.password_threads import PasswordThreads
 from parley.auth.passwords import Passwords
 from parley.auth.principal import TokenUse
 from parley.config import Settings
@@ -31,6 +33,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or Settings()
     owns_engine = engine is None
     engine = engine or build_engine(settings.database_url)
+    exports = ExportBudget.from_settings(settings, engine)
+    password_threads = PasswordThreads(settings.password_threads)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -55,6 +59,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             if bus is not None:
                 bus.stop()
             await hub.stop()
+            password_threads.close()
+            exports.dispose()
             if owns_engine:
                 engine.dispose()
 
@@ -68,10 +74,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.secret_key = settings.secret_key or instance_secret(engine)
     app.state.token_use = TokenUse(engine)
+    app.state.exports = exports
     app.state.passwords = Passwords.from_settings(settings)
     hub = app.state.hub = Hub(engine)
     # Every committed write wakes the live feeds (``db.engine.write_connection``).
     engine.update_execution_options(**{ON_COMMIT: hub.publish})
+    app.state.password_threads = password_threads
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(live.router)  # before conversations: /live is not a conversation id

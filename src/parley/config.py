@@ -53,6 +53,33 @@ class Settings(BaseSettings):
         "the CPU), 4 on PostgreSQL (they wait on the network). More only contend for Python's "
         "interpreter lock: at 40, one process served half as many requests under load.",
     )
+    exports_per_org: int = Field(
+        default=2,
+        ge=1,
+        le=1000,
+        description="CSV exports one org may run at once in one process; more are answered 429.",
+    )
+    exports_per_process: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description="CSV exports one process runs at once, each on a connection of a pool of this size "
+        "kept apart from the requests' pool; more are answered 429.",
+    )
+    export_send_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="How long an export waits for its client to take the next chunk before it stops and "
+        "frees its connection.",
+    )
+    password_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Threads per process hashing passwords at login, apart from the threads running "
+        "database work, so queries never queue behind argon2.",
+    )
     max_recording_bytes: int = Field(
         default=200 * 1024 * 1024,
         ge=1,

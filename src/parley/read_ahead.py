@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -16,7 +16,7 @@ class _Done:
     pass
 
 
-def read_ahead(items: Generator[T, None, None], depth: int, name: str) -> Iterator[T]:
+def read_ahead(items: Generator[T, None, None], depth: int, name: str) -> Generator[T, None, None]:
     """``items``, produced by a thread of their own up to ``depth`` items ahead of the reader.
 
     For work that releases the GIL while it produces (a database writing CSV lines), so

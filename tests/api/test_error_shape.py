@@ -360,6 +360,7 @@ CASES: list[Case] = [
     # conversation), but what the framework refuses is problem+json like everywhere else.
     _method("/", "PUT", "/"),
     _method("/conversations", "DELETE", "/conversations"),
+    _method("/live", "POST", "/live"),
     _method("/conversations/{conversation_id}", "POST", "/conversations/42"),
     _method("/login", "PUT", "/login"),
     _method("/logout", "GET", "/logout"),

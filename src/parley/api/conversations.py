@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from parley.api.conversation_params import FILTER_PARAMS, FiltersDep, reject_unknown_params
 from parley.api.deps import EngineDep, LinksDep, PrincipalDep, SecretKeyDep, SettingsDep
+from parley.api.export_response import ExportBudget, ExportResponse
 from parley.api.schemas import (
     PROBLEM_RESPONSES,
     RANGE_RESPONSES,
@@ -66,22 +67,35 @@ def list_conversations(
     "/export.csv",
     summary="Export the filtered view as CSV",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}, "description": "The CSV, streamed."}},
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "The CSV, streamed."},
+        429: {
+            "model": Problem,
+            "content": {"application/problem+json": {}},
+            "description": "As many exports as allowed are running (for the org or the server); "
+            "try again after Retry-After seconds.",
+        },
+    },
 )
 async def export_conversations(
     request: Request,
     principal: PrincipalDep,
     filters: FiltersDep,
-    engine: EngineDep,
     links: LinksDep,
     tz: Annotated[str, Query(max_length=64, description="IANA zone for the Date and Time columns.")] = "UTC",
-) -> StreamingResponse:
+) -> Response:
     reject_unknown_params(request, FILTER_PARAMS | {"tz"})
     access = authorize_read(principal, filters)
     zone = parse_zone(tz)
     filename = f"parley-{principal.org_slug}-conversations-{datetime.now(UTC):%Y-%m-%d}.csv"
-    return StreamingResponse(
-        stream_csv(engine, access, filters, links, zone),
+    budget: ExportBudget = request.app.state.exports
+    chunks = stream_csv(budget.engine, access, filters, links, zone)
+    # Taken last, once nothing else can refuse the request: from here the response owns the slot.
+    slot = budget.gate.acquire(principal.org_id)
+    return ExportResponse(
+        chunks,
+        slot,
+        budget,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
-from parley.auth.passwords import Passwords
 from parley.auth.tokens import hash_secret
 from parley.db import tables
 from parley.db.clock import now
@@ -29,19 +28,26 @@ class NewSession:
     expires_at: datetime
 
 
-def check_password(connection: Connection, passwords: Passwords, email: str, password: str) -> int | None:
-    """The id of the user with this email and password, or None.
+@dataclass(frozen=True, slots=True)
+class StoredPassword:
+    """What the login form checks a password against."""
 
-    An unknown email costs the same argon2 verification as a wrong password, so response time
-    does not tell which of the two was wrong.
+    user_id: int | None  # None: no user has this email
+    password_hash: str | None
+
+
+def stored_password(connection: Connection, email: str) -> StoredPassword:
+    """The user with this email and their password hash, both None for an unknown email.
+
+    ``Passwords.verify`` gives None the same argon2 verification as a wrong password, so response
+    time does not tell which of the two was wrong. The hash is checked by the caller, off the
+    thread this query runs on (see ``auth.password_threads``).
     """
     u = tables.users
     row = connection.execute(
         select(u.c.id, u.c.password_hash).where(u.c.email == email.strip().lower())
     ).first()
-    if not passwords.verify(row.password_hash if row else None, password):
-        return None
-    return int(row.id) if row else None
+    return StoredPassword(int(row.id), row.password_hash) if row else StoredPassword(None, None)
 
 
 def create_session(connection: Connection, user_id: int, max_age: timedelta) -> NewSession:

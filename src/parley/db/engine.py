@@ -43,6 +43,20 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def build_export_engine(engine: Engine, size: int) -> Engine | None:
+    """A second engine on ``engine``'s database for long streams (CSV exports): a pool of exactly
+    ``size`` connections and no overflow, so however long streams hold theirs, the requests' pool
+    is untouched. None for an in-memory SQLite database, which a second engine would not see."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    # The caller hands out at most ``size`` streams at once, so a checkout never waits; the short
+    # timeout turns a miscount into an error rather than a hang.
+    return build_engine(
+        url.render_as_string(hide_password=False), pool_size=size, max_overflow=0, pool_timeout=5
+    )
+
+
 _WRITE_OPTION = "parley_write"
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from parley.auth.throttle import LoginThrottle
 from parley.web import login, pages
 from parley.web.csrf import CSRF_FIELD
 from parley.web.render import STATIC_DIR, build_environment, render
@@ -36,6 +37,8 @@ def install_web(app: FastAPI) -> None:
     """Mount the inbox pages, static files and the login session on ``app``."""
     app.state.web_templates = build_environment()
     app.state.session_principal = session_principal
+    # Keyed with the app's secret, so the log can tell accounts apart without naming them.
+    app.state.login_throttle = LoginThrottle(ref_key=app.state.secret_key.encode())
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(login.router)
     app.include_router(pages.router)

@@ -7,11 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import EngineDep, SecretKeyDep, SettingsDep
 from parley.auth.members import memberships
-from parley.auth.sessions import check_password, create_session, end_session
-from parley.db.engine import read_connection
+from parley.auth.password_threads import PasswordThreads
+from parley.auth.passwords import Passwords
+from parley.auth.sessions import StoredPassword, create_session, end_session, stored_password
+from parley.auth.throttle import LoginThrottle, Refused
+from parley.config import Settings
+from parley.db.engine import read_connection, write_connection
 from parley.web.csrf import CSRF_FIELD, CsrfRejected, check_csrf
 from parley.web.render import render
 from parley.web.session import (
@@ -67,7 +73,7 @@ def login_form(request: Request, engine: EngineDep, next: str | None = None) -> 
 
 
 @router.post("/login")
-def log_in(
+async def log_in(
     request: Request,
     settings: SettingsDep,
     secret_key: SecretKeyDep,
@@ -76,16 +82,53 @@ def log_in(
     csrf_token: Annotated[str | None, Form(max_length=128)] = None,
     next: Annotated[str | None, Form(max_length=2048)] = None,
 ) -> Response:
+    """Async, so each step runs where it belongs: the form checks and the throttle on the event
+    loop, the two database steps on the requests' threads, and argon2 on threads of its own,
+    which reads never queue behind."""
     target = safe_next(next)
     try:
         check_csrf(request, secret_key, settings.public_url, csrf_token)
     except CsrfRejected:
         return _login_page(request, target, error=FORM_EXPIRED, email=email, status_code=403)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    attempt = throttle.begin(email, request.client.host if request.client else None)
+    if isinstance(attempt, Refused):  # answered before any hashing: refusals cost next to nothing
+        page = _login_page(
+            request, target, error=throttled(attempt.retry_after), email=email, status_code=429
+        )
+        page.headers["Retry-After"] = str(attempt.retry_after)
+        return page
+    stored = await run_in_threadpool(_stored_password, request.app.state.engine, email)
+    password_threads: PasswordThreads = request.app.state.password_threads
+    passwords: Passwords = request.app.state.passwords
+    matched = await password_threads.run(passwords.verify, stored.password_hash, password)
+    if not matched or stored.user_id is None:
+        throttle.failed(attempt)
+        return _login_page(request, target, error=WRONG_CREDENTIALS, email=email, status_code=400)
+    throttle.succeeded(attempt)
+    return await run_in_threadpool(_start_session, request, settings, stored.user_id, target, email)
+
+
+def throttled(retry_after: int) -> str:
+    """The sentence a throttled login shows: how long to wait, in the unit a person would use."""
+    if retry_after < 60:
+        wait = f"{retry_after} second{'s' if retry_after != 1 else ''}"
+    else:
+        minutes = -(-retry_after // 60)
+        wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"Too many failed attempts to log in. Wait {wait}, then try again."
+
+
+def _stored_password(engine: Engine, email: str) -> StoredPassword:
+    with read_connection(engine) as connection:
+        return stored_password(connection, email)
+
+
+def _start_session(request: Request, settings: Settings, user_id: int, target: str, email: str) -> Response:
     # Its own transaction, committed before the redirect is answered: the next request must find it.
-    with request.app.state.engine.begin() as connection:
-        user_id = check_password(connection, request.app.state.passwords, email, password)
-        if user_id is None:
-            return _login_page(request, target, error=WRONG_CREDENTIALS, email=email, status_code=400)
+    # A write transaction from its start: it reads the memberships first, and on SQLite a
+    # transaction that read before writing fails at once when another writer got in between.
+    with write_connection(request.app.state.engine) as connection:
         orgs = memberships(connection, user_id)
         if not orgs:
             return _login_page(request, target, error=NO_ORG, email=email, status_code=403)

@@ -31,9 +31,10 @@ _READ_AHEAD_CHUNKS = 4
 
 def stream_csv(
     engine: Engine, access: Access, filters: ConversationFilters, links: Links, zone: ZoneInfo
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """The CSV's bytes. The statement is built here, eagerly, so a bad filter fails before the
-    response starts."""
+    response starts; nothing touches the database until the first chunk is asked for, and closing
+    the generator closes the cursor and gives the connection back."""
     queries.all_conversations(engine.dialect.name, access.visible, filters)
     chunks = _write_csv(engine, access, filters, links, zone)
     return read_ahead(chunks, _READ_AHEAD_CHUNKS, name="parley-export")
