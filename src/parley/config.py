@@ -113,3 +113,10 @@ class Settings(BaseSettings):
         description="How long live events are kept, so a stream can resume after a disconnect "
         "(seconds, or ISO 8601 such as PT24H); older ones are pruned in the background.",
     )
+    live_recheck_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How often a live stream checks its credentials again; a revoked token or a "
+        "removed membership ends the stream within this time.",
+    )

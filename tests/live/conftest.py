@@ -46,6 +46,7 @@ def start_server(settings: Settings, tmp_path: Path, port: int | None = None) ->
         "PARLEY_SECRET_KEY": settings.secret_key or "",
         "PARLEY_PASSWORD_TIME_COST": "1",
         "PARLEY_PASSWORD_MEMORY_KIB": "64",
+        "PARLEY_LIVE_RECHECK_SECONDS": "1",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "parley", "serve", "--port", str(port)],

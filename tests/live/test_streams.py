@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +252,22 @@ def test_events_cross_processes_and_survive_a_restart(
     finally:
         writer.stop()
         reader.stop()
+
+
+def test_a_revoked_token_ends_its_stream(server: Server, world: World, engine: Any) -> None:
+    from sqlalchemy import update
+
+    from parley.db import tables
+
+    with watching(server, LIVE, bearer(world.acme.tokens["read"])) as stream:
+        stream.until("snapshot")
+        with engine.begin() as connection:
+            connection.execute(
+                update(tables.api_tokens)
+                .where(tables.api_tokens.c.prefix == world.acme.tokens["read"][:12])
+                .values(revoked_at=datetime.now(UTC))
+            )
+        closed = stream.until("closed")
+        assert "revoked" in str(closed.data["reason"])
+        with pytest.raises(AssertionError, match="the stream ended"):
+            stream.next()

@@ -73,7 +73,8 @@ def _stream(request: Request, principal: Principal, viewer: Viewer, after: int |
     """The response: heartbeats, no proxy buffering, and a client that stops reading for
     SEND_TIMEOUT_SECONDS is cut off rather than holding its place."""
     engine = request.app.state.engine
-    stream = events(request.app.state.hub, engine, viewer, after, _recheck(request, principal))
+    every = request.app.state.settings.live_recheck_seconds
+    stream = events(request.app.state.hub, engine, viewer, after, _recheck(request, principal), every)
     return EventSourceResponse(
         stream, ping=HEARTBEAT_SECONDS, headers=STREAM_HEADERS, send_timeout=SEND_TIMEOUT_SECONDS
     )

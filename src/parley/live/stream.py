@@ -31,7 +31,6 @@ from parley.errors import ParleyError
 from parley.live.hub import Feed, Hub
 from parley.live.log import Event, in_window, last_seq
 
-RECHECK_SECONDS = 30.0
 SNAPSHOT_LIMIT = 1000
 
 
@@ -95,9 +94,10 @@ async def events(
     viewer: Viewer,
     after: int | None,
     recheck: Callable[[], Awaitable[None]],
+    recheck_seconds: float,
 ) -> AsyncIterator[ServerSentEvent]:
     """The stream's messages. ``recheck`` re-authenticates the viewer (raises when the token was
-    revoked or the membership removed); it runs at least every RECHECK_SECONDS."""
+    revoked or the membership removed); it runs at least every ``recheck_seconds``."""
     org_id = viewer.access.org_id
     feed = await hub.join(org_id)
     try:
@@ -118,7 +118,7 @@ async def events(
                     yield message(viewer, event, row)
                 position = items[-1][0].seq
                 continue
-            wait = RECHECK_SECONDS - (time.monotonic() - checked)
+            wait = recheck_seconds - (time.monotonic() - checked)
             if wait <= 0:
                 try:
                     await recheck()
