@@ -47,7 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--db", choices=("sqlite", "postgres"), default="postgres")
     v.add_argument("--writes", type=int, default=30)
     v.add_argument("--postgres-url", default=defaults.postgres_url)
+    g = commands.add_parser(
+        "ingest", help="conversations and turns per second through HTTP, readers under load"
+    )
+    g.add_argument("--db", choices=("sqlite", "postgres"), default="postgres")
+    g.add_argument("--workers", type=int, default=2)
+    g.add_argument("--seconds", type=float, default=10.0)
+    g.add_argument("--postgres-url", default=defaults.postgres_url)
     args = parser.parse_args(argv)
+    if args.command == "ingest":
+        from benchmarks.ingest import run_ingest
+
+        print(run_ingest(args.db, args.workers, args.seconds, args.postgres_url))
+        return 0
     if args.command == "live":
         from benchmarks.live import run_live
 

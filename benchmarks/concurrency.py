@@ -33,10 +33,19 @@ class WrkRun:
     errors: int
 
 
-def run_wrk(wrk: str, url: str, token: str, clients: int, seconds: float) -> WrkRun:
+def run_wrk(
+    wrk: str,
+    url: str,
+    token: str,
+    clients: int,
+    seconds: float,
+    requests_lua: str = "",
+    env: dict[str, str] | None = None,
+) -> WrkRun:
+    """``requests_lua``: wrk Lua that shapes the requests (method, body, a ``request`` hook)."""
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "bench.lua"
-        script.write_text(LUA)
+        script.write_text(requests_lua + LUA)
         threads = max(1, min(clients, 2))
         completed = subprocess.run(
             [
@@ -50,7 +59,7 @@ def run_wrk(wrk: str, url: str, token: str, clients: int, seconds: float) -> Wrk
                 str(script),
                 url,
             ],
-            env={**os.environ, "BENCH_TOKEN": token},
+            env={**os.environ, **(env or {}), "BENCH_TOKEN": token},
             capture_output=True,
             text=True,
             check=True,

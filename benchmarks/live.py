@@ -30,17 +30,17 @@ from parley.db.migrate import upgrade
 DATABASE = "parley_bench_live"
 
 
-def _database(db: str, folder: Path, server: str) -> str:
+def fresh_database(db: str, folder: Path, server: str, name: str = DATABASE) -> str:
     if db == "sqlite":
         return f"sqlite:///{folder / 'live.db'}"
     admin = build_engine(
         make_url(server).set(database="postgres").render_as_string(False), isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {DATABASE}")
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
     admin.dispose()
-    url = normalize_url(make_url(server).set(database=DATABASE).render_as_string(False))
+    url = normalize_url(make_url(server).set(database=name).render_as_string(False))
     engine = build_engine(url)
     with engine.begin() as connection:
         connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
@@ -51,7 +51,7 @@ def _database(db: str, folder: Path, server: str) -> str:
 def run_live(db: str, writes: int, server: str = DEFAULT_POSTGRES) -> str:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        url = _database(db, folder, server)
+        url = fresh_database(db, folder, server)
         engine = build_engine(url)
         upgrade(engine)
         with engine.begin() as connection:
