@@ -54,7 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--workers", type=int, default=2)
     g.add_argument("--seconds", type=float, default=10.0)
     g.add_argument("--postgres-url", default=defaults.postgres_url)
+    w = commands.add_parser("viewers", help="a change's latency to many live viewers, and their memory")
+    w.add_argument("--db", choices=("sqlite", "postgres"), default="postgres")
+    w.add_argument("--viewers", type=int, nargs="+", default=[100, 1000])
+    w.add_argument("--postgres-url", default=defaults.postgres_url)
     args = parser.parse_args(argv)
+    if args.command == "viewers":
+        from benchmarks.viewers import run_viewers
+
+        print(run_viewers(args.db, args.viewers, args.postgres_url))
+        return 0
     if args.command == "ingest":
         from benchmarks.ingest import run_ingest
 
