@@ -88,9 +88,9 @@ class Settings(BaseSettings):
     )
     workers_enabled: bool = Field(
         default=True,
-        description="Run background jobs (fetching recordings providers link to, closing quiet text "
-        "threads) in a thread of each server process. Off: jobs wait in the database until a process "
-        "with it on runs them.",
+        description="Run background jobs (fetching recordings providers link to, closing quiet text threads, "
+        "writing summaries) in a thread of each server process. Off: jobs wait in the database until a "
+        "process with it on runs them.",
     )
     summary_url: str = Field(
         default="",
