@@ -88,9 +88,21 @@ class Settings(BaseSettings):
     )
     workers_enabled: bool = Field(
         default=True,
-        description="Run background jobs (fetching recordings providers link to, closing quiet text "
-        "threads) in a thread of each server process. Off: jobs wait in the database until a process "
-        "with it on runs them.",
+        description="Run background jobs (fetching recordings providers link to, closing quiet text threads, "
+        "writing summaries) in a thread of each server process. Off: jobs wait in the database until a "
+        "process with it on runs them.",
+    )
+    summary_url: str = Field(
+        default="",
+        description="Base URL of an OpenAI-compatible API (e.g. https://api.openai.com/v1) whose "
+        "chat/completions write the summaries of conversations that finish without one. Empty: "
+        "Parley picks the transcript's most informative sentences itself, with no network or model.",
+    )
+    summary_model: str = Field(
+        default="gpt-4o-mini", description="The model PARLEY_SUMMARY_URL's chat/completions are asked for."
+    )
+    summary_api_key: str | None = Field(
+        default=None, description="Bearer token sent to PARLEY_SUMMARY_URL, if it needs one."
     )
     # The password defaults are argon2-cffi's (a test holds them to it), written out so that reading
     # the settings does not load argon2.

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from parley.db import tables
+from parley.recordings import fetch
 from tests.factories import OrgFixture
 from tests.hooks import payloads
 from tests.hooks.helpers import conversation_id
@@ -57,7 +58,9 @@ def snapshot(engine: Engine, org: OrgFixture, external_id: str, provider: str) -
             .all()
         )
         fetches = conn.execute(
-            select(func.count()).select_from(j).where(j.c.org_id == org.id, j.c.conversation_id == cid)
+            select(func.count())
+            .select_from(j)
+            .where(j.c.org_id == org.id, j.c.conversation_id == cid, j.c.kind == fetch.KIND)
         ).scalar_one()
     for name in (
         "org_id",

@@ -7,10 +7,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from parley.config import Settings
+from parley.ingest import summaries
+from parley.recordings import fetch
 from tests.factories import OrgFixture
 from tests.hooks import payloads
 from tests.hooks.conftest import AudioServer
-from tests.hooks.helpers import agent_external_id, count, detail, run_jobs
+from tests.hooks.helpers import agent_external_id, count, detail, job_rows, run_jobs
 from tests.hooks.senders import Sender
 
 
@@ -58,9 +60,12 @@ def test_a_call_from_start_to_analysis(
     assert done["has_recording"] is False
     assert count(engine, "agents") == 3  # the org's two, and this one made on first sight
 
-    assert run_jobs(engine, settings) == 1
+    # The fetch, and the summary job call_ended asked for before call_analyzed brought Retell's
+    # summary: that one finds the summary there and leaves it.
+    assert run_jobs(engine, settings) == 2
     fetched = detail(client, acme, story.call_id, engine)
     assert fetched["has_recording"] is True and audio_server.hits == ["/rec/call_1.wav"]
+    assert fetched["summary"] == payloads.SUMMARY
     audio = client.get(
         fetched["recording_url"], headers={"Authorization": f"Bearer {acme.tokens['sensitive']}"}
     )
@@ -75,7 +80,9 @@ def test_a_repeated_delivery_is_applied_once(
     for item in [bodies[0], bodies[3], bodies[3], bodies[4], bodies[0], bodies[4]]:
         sender.deliver("retell", item)
     assert count(engine, "hook_deliveries") == 3
-    assert count(engine, "jobs") == 1  # call_ended and call_analyzed both link the recording
+    # call_ended and call_analyzed both link the recording: one fetch; and the summary job
+    # call_ended asked for, once however often it came.
+    assert sorted(job.kind for job in job_rows(engine)) == [fetch.KIND, summaries.KIND]
     with engine.connect() as conn:
         from sqlalchemy import text
 

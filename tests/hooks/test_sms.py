@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 
 from parley.config import Settings
 from parley.db import tables
+from parley.ingest import summaries
 from parley.ingest.deliveries import THREAD_GAP
 from parley.ingest.providers.common import Inbound
 from parley.ingest.receive import receive
@@ -102,4 +103,7 @@ def test_a_quiet_gap_starts_a_new_thread_and_closes_the_old(
     assert (second[1], second[2]) == ("in_progress", "SM103")
     run_jobs(engine, settings, now=later + THREAD_GAP)
     assert [t[1] for t in _threads(engine, acme)] == ["completed", "completed"]
+    # Each closed thread asked for its summary, due at the (real) time it was closed.
+    assert [job.kind for job in job_rows(engine)] == [summaries.KIND] * 2
+    assert run_jobs(engine, settings) == 2
     assert job_rows(engine) == []

@@ -21,7 +21,9 @@ from tests.hooks.test_retell import _wav
 
 
 def _ended(sender: Sender, call_id: str, url: str) -> None:
-    sender.deliver("retell", payloads.retell(payloads.Story(call_id, recording_url=url))[3])
+    # call_analyzed: the ended call, linking its recording, with Retell's own summary, so the
+    # recording's fetch is the only job (no summary job of Parley's).
+    sender.deliver("retell", payloads.retell(payloads.Story(call_id, recording_url=url))[4])
 
 
 def test_a_failed_fetch_is_retried_with_back_off(

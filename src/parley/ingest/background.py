@@ -10,7 +10,7 @@ from functools import partial
 from sqlalchemy import Engine
 
 from parley.config import Settings
-from parley.ingest import deliveries, jobs
+from parley.ingest import deliveries, jobs, summaries
 from parley.ingest.jobs import Handler, Worker
 from parley.recordings import fetch
 
@@ -19,6 +19,7 @@ def handlers(settings: Settings) -> dict[str, Handler]:
     return {
         fetch.KIND: partial(fetch.fetch_recording, settings.recordings_dir, settings.max_recording_bytes),
         deliveries.CLOSE_THREAD: deliveries.close_thread,
+        summaries.KIND: partial(summaries.summarize, summaries.from_settings(settings)),
     }
 
 

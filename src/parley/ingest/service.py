@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from parley.conversations.enums import Status
+from parley.conversations.enums import FINISHED_STATUSES, Status
 from parley.conversations.ids import new_conversation_id, truncate_to_millis
 from parley.db import tables
 from parley.errors import Conflict, NotFound, Unprocessable
-from parley.ingest import documents
+from parley.ingest import documents, jobs
 from parley.ingest.events import EventKind, append_events
 from parley.ingest.records import NewConversation
 from parley.ingest.transitions import check_transition
@@ -26,6 +26,8 @@ from parley.ingest.writer import insert_conversations
 
 c = tables.conversations
 _RNG = random.SystemRandom()
+# The job that writes a summary for a conversation that finished without one (ingest.summaries).
+SUMMARIZE = "summarize"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +169,22 @@ def create_conversation(connection: Connection, org_id: int, draft: NewConversat
         )
         if value is not None
     }
+    if Status(conversation.status) in FINISHED_STATUSES:
+        _want_summary(connection, org_id, conversation.id)
     append_events(connection, org_id, now(), [(conversation.id, EventKind.CREATED, body)])
     return conversation.id
+
+
+def _want_summary(connection: Connection, org_id: int, conversation_id: int) -> None:
+    """Enqueue the summary job for a finished conversation that has no summary, unless one is
+    already waiting: in the caller's transaction, so it exists exactly when the write commits."""
+    summary = connection.execute(
+        select(c.c.summary).where(c.c.org_id == org_id, c.c.id == conversation_id)
+    ).scalar()
+    if summary is not None and summary.strip():
+        return
+    if not jobs.pending(connection, org_id, SUMMARIZE, conversation_id):
+        jobs.enqueue(connection, org_id, SUMMARIZE, conversation_id, {}, now())
 
 
 # What PATCH may change, with the column each is stored in.
@@ -217,6 +233,10 @@ def update_conversation(
                 insert(g),
                 [{"org_id": org_id, "conversation_id": conversation_id, "tag": t} for t in sorted(set(tags))],
             )
+    # A final status named again (a repeated PATCH, a provider's later delivery) asks again: the
+    # job may have found no transcript the first time; a waiting one is not doubled.
+    if "status" in changes and Status(changes["status"]) in FINISHED_STATUSES:
+        _want_summary(connection, org_id, conversation_id)
     updated = {k: _event_value(v) for k, v in values.items() if k != "status"}
     if tags is not None:
         updated["tags"] = sorted(set(tags))
