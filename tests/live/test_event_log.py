@@ -5,6 +5,7 @@ commits a moment later."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -64,6 +65,8 @@ def test_a_reader_never_skips_or_repeats_an_event_of_concurrent_writers(engine: 
             position = batch[-1].seq
         elif finished:
             break
+        else:
+            time.sleep(0.002)  # as a feed waits for its next wake-up, rather than spin on the GIL
     closer.join()
     assert not errors, errors
     expected = WRITERS + WRITERS * WRITES_EACH  # the creations, then every turn
