@@ -102,14 +102,14 @@ def test_without_read_sensitive_nothing_sensitive_is_streamed(server: Server, wo
             world,
             "POST",
             f"/core/conversations/{made['id']}/turns",
-            {"turns": [{"seq": 0, "speaker": "user", "text": "my card number is 4111"}]},
+            {"turns": [{"seq": 0, "speaker": "user", "text": "my card number is 4111-1111-1111-1111"}]},
         )
         created = stream.until("created")
         assert "caller_name" not in created.data["conversation"]  # type: ignore[operator]
         turns = stream.until("turns")
         assert turns.data["changes"] == {}
         raw = "\n".join(stream.raw)
-        for secret in ("secret.person@example.com", "Secret Person", "Top secret summary", "4111"):
+        for secret in ("secret.person@example.com", "Secret Person", "Top secret summary", "4111-1111"):
             assert secret not in raw
 
 
