@@ -13,7 +13,6 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from threading import Thread
 
@@ -59,11 +58,6 @@ request = function()
 end
 """
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    lines: list[str]
 
 
 def _token(url: str) -> str:

@@ -45,33 +45,33 @@ class Idempotency:
     fingerprint: str
 
 
+@dataclass(frozen=True, slots=True)
 class _Claim:
-    def __init__(self) -> None:
-        self.stored: Answer | None = None
-        self._key: str | None = None
-        self._org_id = 0
+    """A request's hold on its key: ``held`` is the key when this request runs under it (None
+    without one); ``stored``, the answer to replay instead when the key's request already ran."""
+
+    org_id: int
+    held: str | None = None
+    stored: Answer | None = None
 
     def record(self, connection: Connection, answer: Answer) -> None:
-        if self._key is not None:
-            idempotency.record(connection, self._org_id, self._key, answer.status, answer.body.decode())
+        if self.held is not None:
+            idempotency.record(connection, self.org_id, self.held, answer.status, answer.body.decode())
 
 
 @contextmanager
 def _claimed(engine: Engine, org_id: int, request: Idempotency) -> Iterator[_Claim]:
     """Claim the key (or replay what it stored); release it if the request then fails, so a
     retry runs again. A request without a key claims nothing."""
-    claim = _Claim()
     if request.key is None:
-        yield claim
+        yield _Claim(org_id)
         return
     stored = idempotency.claim(engine, org_id, request.key, request.fingerprint)
     if stored is not None:
-        claim.stored = Answer(stored.status_code, stored.body.encode())
-        yield claim
+        yield _Claim(org_id, stored=Answer(stored.status_code, stored.body.encode()))
         return
-    claim._key, claim._org_id = request.key, org_id
     try:
-        yield claim
+        yield _Claim(org_id, held=request.key)
     except BaseException:
         idempotency.release(engine, org_id, request.key)
         raise

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from parley.conversations.enums import FINISHED_STATUSES, Status
 from parley.conversations.ids import new_conversation_id, truncate_to_millis
 from parley.db import tables
+from parley.db.clock import now
 from parley.errors import Conflict, NotFound, Unprocessable
 from parley.ingest import documents, jobs
 from parley.ingest.events import EventKind, append_events
@@ -45,25 +46,18 @@ class Current:
 
     id: int
     status: Status
-    has_recording: bool
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _owned(connection: Connection, org_id: int, conversation_id: int, *, lock: bool = True) -> Current:
+def _owned(connection: Connection, org_id: int, conversation_id: int) -> Current:
     """The org's conversation, locked for this transaction on PostgreSQL (a concurrent update of
     the same conversation waits, so status checks see the last committed status)."""
-    statement = select(c.c.id, c.c.status, c.c.has_recording).where(
-        c.c.org_id == org_id, c.c.id == conversation_id
-    )
-    if lock and connection.dialect.name == "postgresql":
+    statement = select(c.c.id, c.c.status).where(c.c.org_id == org_id, c.c.id == conversation_id)
+    if connection.dialect.name == "postgresql":
         statement = statement.with_for_update()
     row = connection.execute(statement).first()
     if row is None:
         raise NotFound(f"There is no conversation {str(conversation_id)!r}.")
-    return Current(row.id, Status(row.status), bool(row.has_recording))
+    return Current(row.id, Status(row.status))
 
 
 def resolve_agent(
@@ -187,21 +181,6 @@ def _want_summary(connection: Connection, org_id: int, conversation_id: int) -> 
         jobs.enqueue(connection, org_id, SUMMARIZE, conversation_id, {}, now())
 
 
-# What PATCH may change, with the column each is stored in.
-UPDATABLE = frozenset(
-    {
-        "status",
-        "duration_seconds",
-        "summary",
-        "started_at",
-        "ended_at",
-        "ended_reason",
-        "sentiment",
-        "successful",
-    }
-)
-
-
 def update_conversation(
     connection: Connection,
     org_id: int,
@@ -209,7 +188,9 @@ def update_conversation(
     changes: Mapping[str, Any],
     tags: Sequence[str] | None,
 ) -> None:
-    """Apply a merge patch: ``changes`` maps UPDATABLE names to new values (None clears one);
+    """Apply a merge patch: ``changes`` maps column names (``status``, ``duration_seconds``,
+    ``summary``, ``started_at``, ``ended_at``, ``ended_reason``, ``sentiment``, ``successful``:
+    what ``api.write_schemas.ConversationPatch`` admits) to new values (None clears one);
     ``tags``, when given, replaces the tags. An illegal status move is a Conflict."""
     current = _owned(connection, org_id, conversation_id)
     events: list[tuple[int, EventKind, Mapping[str, Any]]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -79,6 +79,3 @@ def in_window(connection: Connection, org_id: int, after: int) -> bool:
     oldest = oldest_seq(connection, org_id)
     first_kept = oldest if oldest is not None else newest + 1
     return after >= first_kept - 1
-
-
-RETENTION_DEFAULT = timedelta(hours=24)
