@@ -309,3 +309,36 @@ hook_deliveries = Table(
     PrimaryKeyConstraint("org_id", "provider", "delivery_key"),
     Index("ix_hook_deliveries_org_received", "org_id", "received_at"),
 )
+
+# Saved inbox views: a name for a set of list filters, private to its owner or shared with the org.
+saved_views = Table(
+    "saved_views",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org_id", Integer, ForeignKey("orgs.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("query", Text, nullable=False),  # the list's query string, filters only, canonical order
+    Column("shared", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "user_id", "name"),
+    Index("ix_saved_views_org_shared", "org_id", "shared"),
+)
+
+# The audit trail: who read sensitive data, signed in, made tokens or wrote, and when. Append-only:
+# no foreign keys, so it outlives the users, tokens and orgs it names.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("org_id", Integer, nullable=True),  # None for a failed login that named no org
+    Column("user_id", Integer, nullable=True),
+    Column("credential", String(64), nullable=True),  # "ak_1a2b3c…", "pat_…", "session:…"
+    Column("action", String(32), nullable=False),
+    Column("target", String(200), nullable=True),
+    Column("rows", Integer, nullable=True),
+    Column("client", String(64), nullable=True),
+    Column("detail", Text, nullable=True),  # JSON: what was asked (filters without sensitive values)
+    Index("ix_audit_log_org_at", "org_id", "at", "id"),
+)
