@@ -210,6 +210,31 @@ def test_a_call_with_nothing_said_gets_no_summary(
     assert _jobs(engine) == [] and _detail(client, acme, cid).get("summary") is None
 
 
+def test_a_transcript_that_arrives_after_the_end_gets_its_summary(
+    client: TestClient, engine: Engine, settings: Settings, acme: OrgFixture
+) -> None:
+    headers = bearer(acme.tokens["manage"])
+    made = client.post(
+        LIST, json={"channel": "telephone", "direction": "inbound", "status": "in_progress"}, headers=headers
+    )
+    cid = made.json()["id"]
+    _patch(client, acme, cid, status="completed")
+    assert _run(engine, settings) == 1  # nothing said yet: no summary
+    assert _detail(client, acme, cid).get("summary") is None
+    turns = [
+        {"seq": n, "speaker": "user" if speaker == "caller" else speaker, "text": text, "offset_ms": n * 1000}
+        for n, (speaker, text) in enumerate(TRANSCRIPT)
+    ]
+    added = client.post(f"{LIST}/{cid}/turns", json={"turns": turns}, headers=headers)
+    assert added.status_code == 200, added.text
+    assert _run(engine, settings) == 1
+    summary = _detail(client, acme, cid)["summary"]
+    assert summary and set(re.split(r"(?<=[.!?])\s+", summary)) <= _sentences(TRANSCRIPT)
+    # The same turns delivered again change nothing and ask for nothing.
+    client.post(f"{LIST}/{cid}/turns", json={"turns": turns}, headers=headers)
+    assert _jobs(engine) == []
+
+
 @dataclass
 class ChatServer:
     """A real HTTP server on loopback answering ``POST /v1/chat/completions``: each request takes

@@ -264,7 +264,7 @@ def append_turns(
     """Add or replace transcript turns by ``seq``: a new seq is added, a partial turn is replaced
     by a later version, a final one is never changed. Returns how many turns changed, so a
     retried or reordered delivery changes nothing twice."""
-    _owned(connection, org_id, conversation_id)
+    current = _owned(connection, org_id, conversation_id)
     t = tables.transcript_turns
     seqs = sorted({turn.seq for turn in turns})
     stored = {
@@ -320,6 +320,10 @@ def append_turns(
         ]
     }
     append_events(connection, org_id, now(), [(conversation_id, EventKind.TURNS, body)])
+    # Providers often send the transcript after the end-of-call status (Retell's call_analyzed,
+    # an email thread's late reply): a finished conversation still without a summary asks again.
+    if current.status in FINISHED_STATUSES:
+        _want_summary(connection, org_id, conversation_id)
     return len(latest)
 
 
