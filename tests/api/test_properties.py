@@ -222,6 +222,8 @@ def test_no_org_ever_sees_another(client: TestClient, world: World) -> None:
     def check(params: dict[str, Any], foreign: int) -> None:
         listed = set(walk(client, headers, params, 50))
         assert not listed & theirs
+        counted = client.get(f"{LIST}/count?{urlencode(params, doseq=True)}", headers=headers).json()
+        assert counted == {"count": len(listed), "exact": True}  # never one of theirs counted
         export = client.get(f"{LIST}/export.csv?{urlencode(params, doseq=True)}", headers=headers).text
         assert not any(conversation_id in export for conversation_id in theirs)
         for suffix in ("", "/recording"):
