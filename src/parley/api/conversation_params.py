@@ -23,6 +23,7 @@ MAX_SECONDS = 2**31 - 1  # durations are 32-bit integers in the database
 FILTER_PARAMS = frozenset(
     {
         "agent_id",
+        "agent_version",
         "direction",
         "status",
         "channel",
@@ -97,6 +98,12 @@ def _statuses(values: list[str]) -> tuple[Status, ...]:
 
 async def filters_from_query(
     agent_id: Annotated[list[str], Query(description="Only these agents (repeatable).")] = [],  # noqa: B006
+    agent_version: Annotated[
+        int | None,
+        Query(
+            ge=1, le=MAX_SECONDS, description="Only this version of the agents asked for (needs agent_id)."
+        ),
+    ] = None,
     direction: Annotated[Direction | None, Query(description="inbound or outbound.")] = None,
     status: Annotated[
         list[str],
@@ -142,6 +149,7 @@ async def filters_from_query(
 ) -> ConversationFilters:
     return build_filters(
         agent_id=agent_id,
+        agent_version=agent_version,
         direction=direction,
         status=status,
         channel=channel,
@@ -162,6 +170,7 @@ async def filters_from_query(
 def build_filters(
     *,
     agent_id: list[str],
+    agent_version: int | None,
     direction: Direction | None,
     status: list[str],
     channel: list[Channel],
@@ -183,8 +192,14 @@ def build_filters(
         raise BadRequest("created_after must be earlier than created_before.", parameter="created_after")
     if min_duration is not None and max_duration is not None and min_duration > max_duration:
         raise BadRequest("min_duration must not be greater than max_duration.", parameter="min_duration")
+    if agent_version is not None and not agent_id:
+        # A version number means nothing across agents: version 3 of one is unrelated to another's.
+        raise BadRequest(
+            "agent_version needs agent_id: a version belongs to an agent.", parameter="agent_version"
+        )
     return ConversationFilters(
         agent_ids=_agent_ids(agent_id),
+        agent_version=agent_version,
         direction=direction,
         statuses=_statuses(status),
         channels=tuple(sorted(set(channel))),

@@ -34,6 +34,8 @@ def filter_conditions(dialect: str, filters: ConversationFilters) -> list[Column
     conditions: list[ColumnElement[bool]] = []
     if filters.agent_ids:
         conditions.append(c.c.agent_id.in_(filters.agent_ids))
+    if filters.agent_version is not None:
+        conditions.append(c.c.agent_version == filters.agent_version)
     if filters.direction is not None:
         conditions.append(c.c.direction == filters.direction.value)
     if filters.statuses:

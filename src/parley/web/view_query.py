@@ -86,6 +86,8 @@ def _canonical_pairs(
     if filters.q is not None:
         pairs.append(("q", filters.q.text))
     pairs += [("agent_id", str(agent)) for agent in filters.agent_ids]
+    if filters.agent_version is not None:
+        pairs.append(("agent_version", str(filters.agent_version)))
     if filters.direction is not None:
         pairs.append(("direction", filters.direction.value))
     pairs += [("status", status.value) for status in filters.statuses]
