@@ -49,7 +49,9 @@ ANALYST = "ana@acme.test"  # analyst in acme only
 VIEWER = "vic@acme.test"  # viewer in acme only
 MULTI = "max@acme.test"  # viewer in acme (first by name), admin in globex
 RECORDING_SECONDS = 4
-CHROMIUM = "/usr/bin/chromium"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_VARIABLE = "PARLEY_TEST_CHROMIUM"
+REQUIRE_VARIABLE = "PARLEY_TEST_REQUIRE_BROWSER"  # .ci/run sets it: there a missing browser fails
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -59,6 +61,26 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
+
+
+def chromium_path() -> str:
+    """The Chromium the browser tests drive: ``PARLEY_TEST_CHROMIUM``, else Debian's."""
+    return os.environ.get(CHROMIUM_VARIABLE) or DEFAULT_CHROMIUM
+
+
+def missing_browser() -> str | None:
+    """Why the browser tests cannot run here (one line that says how to enable them), or None."""
+    path = chromium_path()
+    if Path(path).is_file() and os.access(path, os.X_OK):
+        return None
+    return (
+        f"no Chromium at {path}; install Debian's chromium "
+        f"(apt-get install chromium) or set {CHROMIUM_VARIABLE}=/path/to/chromium to run them"
+    )
+
+
+def browser_required() -> bool:
+    return os.environ.get(REQUIRE_VARIABLE, "") not in ("", "0")
 
 
 @contextmanager
