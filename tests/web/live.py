@@ -19,7 +19,7 @@ import time
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -274,6 +274,25 @@ def special_conversations(org: OrgFixture, recording_bytes: int) -> dict[str, Ne
     }
 
 
+def analysed(items: list[NewConversation]) -> list[NewConversation]:
+    """The same conversations with what an analysis says of them, varied independently of the
+    factory's channel and status cycles, and some on the agents' first version."""
+    sentiments = ["positive", "neutral", "negative", None]
+    reasons = ["customer-ended-call", None, "agent-ended-call"]
+    tags = [(), ("vip",), (), ("billing", "vip"), ("billing",)]
+    return [
+        replace(
+            item,
+            sentiment=sentiments[(n // 3) % 4],
+            successful=[True, False, None][(n // 2) % 3],
+            ended_reason=reasons[(n // 5) % 3],
+            tags=tags[n % 5],
+            agent_version=1 if item.agent_id is not None and n % 3 == 0 else item.agent_version,
+        )
+        for n, item in enumerate(items)
+    ]
+
+
 def build_browser_world(settings: Settings, base_url: str = "") -> tuple[Engine, BrowserWorld]:
     engine = build_engine(settings.database_url)
     upgrade(engine)
@@ -283,7 +302,7 @@ def build_browser_world(settings: Settings, base_url: str = "") -> tuple[Engine,
     write_tone(settings.recordings_dir / "calls" / "sample.wav", seconds=1)
     special = special_conversations(acme, size)
     insert_all(engine, acme, list(special.values()))
-    insert_all(engine, acme, varied_conversations(acme, 180, seed=1))
+    insert_all(engine, acme, analysed(varied_conversations(acme, 180, seed=1)))
     insert_all(engine, globex, varied_conversations(globex, 6, seed=2))
     everything = {Scope.READ, Scope.READ_SENSITIVE, Scope.MANAGE}
     passwords = Passwords.from_settings(settings)
