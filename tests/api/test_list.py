@@ -362,3 +362,15 @@ def test_postgres_walks_for_common_words_and_asks_the_index_for_rare_ones(
     assert walk(client, bearer(token), "q=zebrafish") == []
     everything = walk(client, bearer(token))
     assert len(before) == len([i for i in everything if "refund" in (i["summary"] or "").lower()])
+
+
+def test_agent_version_narrows_an_agent_to_one_version(client: TestClient, world: World) -> None:
+    headers = bearer(world.acme.tokens["read"])
+    agent = world.acme.agent_ids[0]
+    everything = walk(client, headers, f"agent_id={agent}")
+    assert everything and all(item["agent"]["version"] == 2 for item in everything)  # the factory's
+    assert walk(client, headers, f"agent_id={agent}&agent_version=2") == everything
+    assert walk(client, headers, f"agent_id={agent}&agent_version=1") == []
+    refused = client.get(f"{LIST}?agent_version=2", headers=headers)
+    assert refused.status_code == 400
+    assert refused.json()["parameter"] == "agent_version"

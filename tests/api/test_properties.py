@@ -50,6 +50,8 @@ def filter_sets(draw: st.DrawFn, agent_ids: list[int], user_ids: Sequence[str] =
         params["direction"] = draw(st.sampled_from(["inbound", "outbound"]))
     if draw(st.booleans()):
         params["agent_id"] = draw(st.lists(st.sampled_from(agent_ids), min_size=1, max_size=2, unique=True))
+        if draw(st.integers(0, 3)) == 0:
+            params["agent_version"] = draw(st.sampled_from([1, 2]))
     if draw(st.booleans()):
         low = draw(st.integers(0, 300))
         params["min_duration"] = low
@@ -79,6 +81,8 @@ def matches(row: Any, params: dict[str, Any]) -> bool:
     if "direction" in params and row.direction != params["direction"]:
         return False
     if "agent_id" in params and row.agent_id not in params["agent_id"]:
+        return False
+    if "agent_version" in params and row.agent_version != params["agent_version"]:
         return False
     duration = row.duration_seconds
     if "min_duration" in params and (duration is None or duration < params["min_duration"]):
@@ -222,6 +226,8 @@ def test_no_org_ever_sees_another(client: TestClient, world: World) -> None:
     def check(params: dict[str, Any], foreign: int) -> None:
         listed = set(walk(client, headers, params, 50))
         assert not listed & theirs
+        counted = client.get(f"{LIST}/count?{urlencode(params, doseq=True)}", headers=headers).json()
+        assert counted == {"count": len(listed), "exact": True}  # never one of theirs counted
         export = client.get(f"{LIST}/export.csv?{urlencode(params, doseq=True)}", headers=headers).text
         assert not any(conversation_id in export for conversation_id in theirs)
         for suffix in ("", "/recording"):

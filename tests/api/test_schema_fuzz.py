@@ -13,6 +13,7 @@ from tests.api.conftest import World, bearer
 
 OPERATIONS = [
     ("/core/conversations", "GET"),
+    ("/core/conversations/count", "GET"),
     ("/core/conversations/export.csv", "GET"),
     ("/core/conversations/{conversation_id}", "GET"),
     ("/core/conversations/{conversation_id}/recording", "GET"),

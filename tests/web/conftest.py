@@ -21,13 +21,15 @@ from tests.conftest import CHEAP_PASSWORDS
 from tests.factories import PASSWORD, OrgFixture, add_member, insert_all, make_org, varied_conversations
 from tests.web.live import (
     ANALYST,
-    CHROMIUM,
     CHROMIUM_ARGS,
     MULTI,
     VIEWER,
     BrowserWorld,
+    browser_required,
     build_browser_world,
+    chromium_path,
     live_server,
+    missing_browser,
     special_conversations,
     write_tone,
 )
@@ -109,10 +111,43 @@ def browser_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserW
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    # Asked for before the server's data, so a missing Chromium fails before building it.
+    missing = missing_browser()
+    if missing is not None:  # only where the browser is required: elsewhere these tests are left out
+        pytest.fail(f"browser tests cannot run: {missing} (required here: PARLEY_TEST_REQUIRE_BROWSER)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+_LEFT_OUT = pytest.StashKey[str]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium the browser tests are left out, as PostgreSQL's are without their URL,
+    and the run ends with one line saying how to enable them; a skip per test would print one
+    line each. Where the browser is required (.ci/run) they stay, and fail."""
+    missing = missing_browser()
+    if missing is None or browser_required():
+        return
+    dropped = [item for item in items if item.get_closest_marker("browser")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+        config.stash[_LEFT_OUT] = f"browser tests skipped ({len(dropped)}): {missing}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if _LEFT_OUT in config.stash:
+        terminalreporter.write_line(config.stash[_LEFT_OUT], yellow=True)
+
+
+@pytest.fixture(autouse=True)
+def _browser_tests_need_the_browser(request: pytest.FixtureRequest) -> None:
+    """A browser test that drives Chromium through another fixture skips (or fails) all the same."""
+    if request.node.get_closest_marker("browser") is not None:
+        request.getfixturevalue("browser")
 
 
 @pytest.fixture(scope="session")

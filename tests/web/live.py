@@ -19,7 +19,7 @@ import time
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -49,7 +49,9 @@ ANALYST = "ana@acme.test"  # analyst in acme only
 VIEWER = "vic@acme.test"  # viewer in acme only
 MULTI = "max@acme.test"  # viewer in acme (first by name), admin in globex
 RECORDING_SECONDS = 4
-CHROMIUM = "/usr/bin/chromium"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_VARIABLE = "PARLEY_TEST_CHROMIUM"
+REQUIRE_VARIABLE = "PARLEY_TEST_REQUIRE_BROWSER"  # .ci/run sets it: there a missing browser fails
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -59,6 +61,26 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
+
+
+def chromium_path() -> str:
+    """The Chromium the browser tests drive: ``PARLEY_TEST_CHROMIUM``, else Debian's."""
+    return os.environ.get(CHROMIUM_VARIABLE) or DEFAULT_CHROMIUM
+
+
+def missing_browser() -> str | None:
+    """Why the browser tests cannot run here (one line that says how to enable them), or None."""
+    path = chromium_path()
+    if Path(path).is_file() and os.access(path, os.X_OK):
+        return None
+    return (
+        f"no Chromium at {path}; install Debian's chromium "
+        f"(apt-get install chromium) or set {CHROMIUM_VARIABLE}=/path/to/chromium to run them"
+    )
+
+
+def browser_required() -> bool:
+    return os.environ.get(REQUIRE_VARIABLE, "") not in ("", "0")
 
 
 @contextmanager
@@ -252,6 +274,25 @@ def special_conversations(org: OrgFixture, recording_bytes: int) -> dict[str, Ne
     }
 
 
+def analysed(items: list[NewConversation]) -> list[NewConversation]:
+    """The same conversations with what an analysis says of them, varied independently of the
+    factory's channel and status cycles, and some on the agents' first version."""
+    sentiments = ["positive", "neutral", "negative", None]
+    reasons = ["customer-ended-call", None, "agent-ended-call"]
+    tags = [(), ("vip",), (), ("billing", "vip"), ("billing",)]
+    return [
+        replace(
+            item,
+            sentiment=sentiments[(n // 3) % 4],
+            successful=[True, False, None][(n // 2) % 3],
+            ended_reason=reasons[(n // 5) % 3],
+            tags=tags[n % 5],
+            agent_version=1 if item.agent_id is not None and n % 3 == 0 else item.agent_version,
+        )
+        for n, item in enumerate(items)
+    ]
+
+
 def build_browser_world(settings: Settings, base_url: str = "") -> tuple[Engine, BrowserWorld]:
     engine = build_engine(settings.database_url)
     upgrade(engine)
@@ -261,7 +302,7 @@ def build_browser_world(settings: Settings, base_url: str = "") -> tuple[Engine,
     write_tone(settings.recordings_dir / "calls" / "sample.wav", seconds=1)
     special = special_conversations(acme, size)
     insert_all(engine, acme, list(special.values()))
-    insert_all(engine, acme, varied_conversations(acme, 180, seed=1))
+    insert_all(engine, acme, analysed(varied_conversations(acme, 180, seed=1)))
     insert_all(engine, globex, varied_conversations(globex, 6, seed=2))
     everything = {Scope.READ, Scope.READ_SENSITIVE, Scope.MANAGE}
     passwords = Passwords.from_settings(settings)

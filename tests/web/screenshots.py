@@ -22,7 +22,7 @@ from parley.db import tables
 from parley.db.engine import build_engine
 from parley.db.migrate import upgrade
 from tests.factories import PASSWORD
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, build_browser_world, live_server
+from tests.web.live import CHROMIUM_ARGS, build_browser_world, chromium_path, live_server
 
 EMAIL = "dana@parley.example"
 SLUG = "northwind"
@@ -91,7 +91,7 @@ def main(folder: Path) -> None:
         email = EMAIL if slug == SLUG else "ana@acme.test"
         detail_id = showcase_conversation(engine, slug)
         with live_server(settings, engine) as base_url, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             context = browser.new_context(
                 viewport={"width": 1280, "height": 800}, timezone_id="America/New_York", locale="en-US"
             )

@@ -82,11 +82,14 @@ def test_choosing_statuses_and_types_restarts_the_list_and_updates_the_url(
 
 def test_agent_and_direction_filters(open_page: OpenPage, browser_world: BrowserWorld) -> None:
     page = open_page()
-    expect(page.locator("#f-agent option")).to_have_count(3)
-    page.select_option("#f-agent", label="Appointment Scheduler")
+    expect(page.locator("#f-agent input[type=checkbox]")).to_have_count(2)
+    page.locator("#f-agent summary").click()
+    page.locator("#f-agent label", has_text="Appointment Scheduler").locator("input").check()
+    page.keyboard.press("Escape")
     page.select_option("#f-direction", "outbound")
     scheduler = browser_world.acme.agent_ids[1]
     expect(page).to_have_url(browser_world.url(f"/?agent_id={scheduler}&direction=outbound"))
+    expect(page.locator("#f-agent .multi-value")).to_have_text("Appointment Scheduler")
     wait_for_list(page)
     scroll_to_end(page)
     assert column_values(page, "agent") == {"Appointment Scheduler"}

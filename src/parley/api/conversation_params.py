@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_dependant, request_params_to_args
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import QueryParams
 
 from parley.conversations.enums import LISTED_STATUSES, Channel, Direction, Sentiment, Status
 from parley.conversations.filters import MAX_QUERY_LENGTH, ConversationFilters
@@ -18,6 +23,7 @@ MAX_SECONDS = 2**31 - 1  # durations are 32-bit integers in the database
 FILTER_PARAMS = frozenset(
     {
         "agent_id",
+        "agent_version",
         "direction",
         "status",
         "channel",
@@ -92,6 +98,12 @@ def _statuses(values: list[str]) -> tuple[Status, ...]:
 
 async def filters_from_query(
     agent_id: Annotated[list[str], Query(description="Only these agents (repeatable).")] = [],  # noqa: B006
+    agent_version: Annotated[
+        int | None,
+        Query(
+            ge=1, le=MAX_SECONDS, description="Only this version of the agents asked for (needs agent_id)."
+        ),
+    ] = None,
     direction: Annotated[Direction | None, Query(description="inbound or outbound.")] = None,
     status: Annotated[
         list[str],
@@ -135,13 +147,59 @@ async def filters_from_query(
         ),
     ] = None,
 ) -> ConversationFilters:
+    return build_filters(
+        agent_id=agent_id,
+        agent_version=agent_version,
+        direction=direction,
+        status=status,
+        channel=channel,
+        created_after=created_after,
+        created_before=created_before,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        user_id=user_id,
+        has_recording=has_recording,
+        sentiment=sentiment,
+        successful=successful,
+        tag=tag,
+        ended_reason=ended_reason,
+        q=q,
+    )
+
+
+def build_filters(
+    *,
+    agent_id: list[str],
+    agent_version: int | None,
+    direction: Direction | None,
+    status: list[str],
+    channel: list[Channel],
+    created_after: str | None,
+    created_before: str | None,
+    min_duration: int | None,
+    max_duration: int | None,
+    user_id: str | None,
+    has_recording: bool | None,
+    sentiment: list[Sentiment],
+    successful: bool | None,
+    tag: list[str],
+    ended_reason: str | None,
+    q: str | None,
+) -> ConversationFilters:
+    """The checks across parameters, once each value has its type."""
     after, before = _timestamp("created_after", created_after), _timestamp("created_before", created_before)
     if after and before and after >= before:
         raise BadRequest("created_after must be earlier than created_before.", parameter="created_after")
     if min_duration is not None and max_duration is not None and min_duration > max_duration:
         raise BadRequest("min_duration must not be greater than max_duration.", parameter="min_duration")
+    if agent_version is not None and not agent_id:
+        # A version number means nothing across agents: version 3 of one is unrelated to another's.
+        raise BadRequest(
+            "agent_version needs agent_id: a version belongs to an agent.", parameter="agent_version"
+        )
     return ConversationFilters(
         agent_ids=_agent_ids(agent_id),
+        agent_version=agent_version,
         direction=direction,
         statuses=_statuses(status),
         channels=tuple(sorted(set(channel))),
@@ -158,6 +216,20 @@ async def filters_from_query(
         # Parsed here, once: a q with nothing searchable is refused before any response starts.
         q=SearchTerms.parse(q) if q is not None else None,
     )
+
+
+def parse_filters(params: QueryParams) -> ConversationFilters:
+    """Filters from a query string that did not arrive as the request's own (a saved view's),
+    through the same declarations, so it is refused exactly as the list would refuse it."""
+    values, errors = request_params_to_args(_filter_dependant().query_params, params)
+    if errors:
+        raise RequestValidationError(errors)
+    return build_filters(**values)
+
+
+@lru_cache(maxsize=1)
+def _filter_dependant() -> Dependant:
+    return get_dependant(path="", call=filters_from_query)
 
 
 # ``async def``: parsing query parameters is pure CPU work, and a plain ``def`` dependency would

@@ -19,6 +19,7 @@ from parley.api.export_response import ExportBudget, ExportResponse
 from parley.api.schemas import (
     PROBLEM_RESPONSES,
     RANGE_RESPONSES,
+    ConversationCount,
     ConversationDetail,
     ConversationPage,
     Problem,
@@ -27,7 +28,7 @@ from parley.conversations.cursor import MAX_CURSOR_LENGTH
 from parley.conversations.export.stream import stream_csv
 from parley.conversations.export.zones import parse_zone
 from parley.conversations.policy import authorize_read
-from parley.conversations.service import conversation_detail, find_recording, list_page
+from parley.conversations.service import conversation_detail, count, find_recording, list_page
 from parley.db.engine import read_connection
 from parley.recordings.response import recording_response
 from parley.recordings.store import LocalBlobStore
@@ -61,6 +62,21 @@ def list_conversations(
     with read_connection(engine) as connection:
         page = list_page(connection, principal, filters, cursor, limit, links, secret_key)
     return Response(orjson.dumps(page), media_type="application/json")
+
+
+@router.get(
+    "/count",
+    response_model=ConversationCount,
+    summary="How many conversations the list shows under these filters (exact up to 10,000)",
+)
+def count_conversations(
+    request: Request, principal: PrincipalDep, filters: FiltersDep, engine: EngineDep
+) -> Response:
+    """Its own request, so a client can show the list's first page without waiting for it."""
+    reject_unknown_params(request, FILTER_PARAMS)
+    with read_connection(engine) as connection:
+        answer = count(connection, principal, filters)
+    return Response(orjson.dumps(answer), media_type="application/json")
 
 
 @router.get(

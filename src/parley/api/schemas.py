@@ -65,6 +65,13 @@ class ConversationPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null on the last page.")
 
 
+class ConversationCount(BaseModel):
+    count: int = Field(description="How many conversations match, at most 10,000.")
+    exact: bool = Field(
+        description="False when more than 10,000 match: count is then 10,000 and means '10,000 or more'."
+    )
+
+
 class Turn(BaseModel):
     seq: int
     speaker: str

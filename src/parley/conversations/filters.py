@@ -23,6 +23,7 @@ class ConversationFilters:
     """
 
     agent_ids: tuple[int, ...] = ()
+    agent_version: int | None = None  # of the agents above
     direction: Direction | None = None
     statuses: tuple[Status, ...] = ()
     channels: tuple[Channel, ...] = ()
@@ -42,6 +43,7 @@ class ConversationFilters:
         """The query parameters this filter set uses (named as in the request)."""
         used = {
             "agent_id": bool(self.agent_ids),
+            "agent_version": self.agent_version is not None,
             "direction": self.direction is not None,
             "status": bool(self.statuses),
             "channel": bool(self.channels),
@@ -81,6 +83,7 @@ class ConversationFilters:
             "successful": self.successful,
             "tags": sorted(self.tags),
             "ended_reason": self.ended_reason,
+            "agent_version": self.agent_version,
         }
         canonical.update({name: value for name, value in later.items() if value not in (None, [])})
         return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]

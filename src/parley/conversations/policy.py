@@ -115,7 +115,7 @@ SAFE, SENSITIVE = False, True
 FIELDS: tuple[Field, ...] = (
     Field("id", SAFE, lambda s: str(s.row.id), csv=(CsvColumn("Conversation ID", cells.conversation_id),), filters=("q",)),
     Field("url", SAFE, lambda s: f"{s.links.base}/conversations/{s.row.id}", csv=(CsvColumn("Link", cells.link),)),
-    Field("agent", SAFE, _agent, csv=(CsvColumn("Agent", cells.agent_name), CsvColumn("Agent Version", cells.agent_version)), filters=("agent_id",)),
+    Field("agent", SAFE, _agent, csv=(CsvColumn("Agent", cells.agent_name), CsvColumn("Agent Version", cells.agent_version)), filters=("agent_id", "agent_version")),
     Field("user_id", SENSITIVE, lambda s: s.row.user_id, csv=(CsvColumn("Caller ID", cells.user_id),), filters=("user_id", "q")),
     Field("caller_name", SENSITIVE, lambda s: s.row.caller_name, csv=(CsvColumn("Caller Name", cells.caller_name),), filters=("q",)),
     Field("agent_number", SAFE, lambda s: s.row.agent_number, csv=(CsvColumn("Agent Number", cells.agent_number),), filters=("q",)),

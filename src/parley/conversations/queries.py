@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select, tuple_
 
 from parley.conversations import search
 from parley.conversations.cursor import Position
@@ -34,6 +34,8 @@ def filter_conditions(dialect: str, filters: ConversationFilters) -> list[Column
     conditions: list[ColumnElement[bool]] = []
     if filters.agent_ids:
         conditions.append(c.c.agent_id.in_(filters.agent_ids))
+    if filters.agent_version is not None:
+        conditions.append(c.c.agent_version == filters.agent_version)
     if filters.direction is not None:
         conditions.append(c.c.direction == filters.direction.value)
     if filters.statuses:
@@ -76,6 +78,18 @@ def all_conversations(dialect: str, visible: Visible, filters: ConversationFilte
     if filters.q is not None:
         statement = statement.where(search.matching(dialect, visible, filters.q))
     return statement.order_by(c.c.created_at.desc(), c.c.id.desc())
+
+
+def count_conversations(
+    connection: Connection, visible: Visible, filters: ConversationFilters, cap: int
+) -> int:
+    """How many rows match, counting no further than ``cap``: the inner LIMIT lets both databases
+    stop after ``cap`` rows, so a count over a million-row org costs what ``cap`` rows cost."""
+    dialect = connection.dialect.name
+    matching = (
+        all_conversations(dialect, visible, filters).with_only_columns(c.c.id).order_by(None).limit(cap)
+    )
+    return int(connection.execute(select(func.count()).select_from(matching.subquery())).scalar_one())
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,17 @@ def list_page(
     }
 
 
+COUNT_CAP = 10_000  # counted exactly up to here; beyond, the answer is "10,000+"
+
+
+def count(connection: Connection, principal: Principal, filters: ConversationFilters) -> dict[str, Any]:
+    """How many conversations the list would show under ``filters``: the same check, the same
+    visible set; exact up to COUNT_CAP, and ``{"count": COUNT_CAP, "exact": False}`` beyond."""
+    access = authorize_read(principal, filters)
+    found = queries.count_conversations(connection, access.visible, filters, COUNT_CAP + 1)
+    return {"count": min(found, COUNT_CAP), "exact": found <= COUNT_CAP}
+
+
 def find_conversation(connection: Connection, access: Access, conversation_ref: str) -> DetailRow:
     """A visible conversation by the id a client sent; NotFound for anything else, foreign ids
     included, so they cannot be told from missing ones."""

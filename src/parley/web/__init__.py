@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from parley.auth.throttle import LoginThrottle
-from parley.web import login, pages
+from parley.web import agent_pages, login, pages, views_api
 from parley.web.csrf import CSRF_FIELD
 from parley.web.render import STATIC_DIR, build_environment, render
 from parley.web.session import LoginRequired, NoMembership, login_url, session_principal
@@ -42,6 +42,10 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(login.router)
     app.include_router(pages.router)
+    app.include_router(views_api.router)
+    console = app.state.settings.agent_console_url
+    if agent_pages.serves_agent_pages(console):
+        app.include_router(agent_pages.router_for(console))
 
     @app.exception_handler(LoginRequired)
     async def login_required(_request: Request, exc: LoginRequired) -> Response:

@@ -70,6 +70,7 @@ def inbox(request: Request, user: WebUserDep) -> HTMLResponse:
         {
             **_chrome(user, "inbox"),
             **_filter_options(list(LISTED_STATUSES)),
+            "analysis": True,
             "page_size": PAGE_SIZE,
             "config": {**_script_config(user), "pageSize": PAGE_SIZE},
         },
@@ -88,6 +89,7 @@ def live(request: Request, user: WebUserDep) -> HTMLResponse:
             **_chrome(user, "live"),
             # Only the statuses a conversation in progress can have: finished ones leave the page.
             **_filter_options([s for s in LISTED_STATUSES if s not in FINISHED_STATUSES]),
+            "analysis": False,
             "config": _script_config(user),
         },
         org_slug=user.org.slug,

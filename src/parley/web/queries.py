@@ -20,3 +20,23 @@ def org_agents(connection: Connection, org_id: int) -> list[AnyRow]:
     return list(
         connection.execute(select(a.c.id, a.c.name).where(a.c.org_id == org_id).order_by(a.c.name, a.c.id))
     )
+
+
+def org_agent(connection: Connection, org_id: int, agent_id: int) -> AnyRow | None:
+    """One agent of the org (id, name, created_at); None for another org's or a missing one."""
+    a = tables.agents
+    return connection.execute(
+        select(a.c.id, a.c.name, a.c.created_at).where(a.c.org_id == org_id, a.c.id == agent_id)
+    ).first()
+
+
+def agent_versions(connection: Connection, org_id: int, agent_id: int) -> list[AnyRow]:
+    """An agent's versions, newest first (version, notes, created_at)."""
+    v = tables.agent_versions
+    return list(
+        connection.execute(
+            select(v.c.version, v.c.notes, v.c.created_at)
+            .where(v.c.org_id == org_id, v.c.agent_id == agent_id)
+            .order_by(v.c.version.desc())
+        )
+    )

@@ -19,7 +19,7 @@ export function filterBar(form, options) {
   const toggle = document.getElementById('filters-toggle');
   const fields = document.getElementById('filter-fields');
   const badge = document.getElementById('filter-count');
-  const agentSelect = document.getElementById('f-agent');
+  const agentMenu = document.getElementById('f-agent-options');
   const search = form.elements.q || null;
   const normalise = options.normalise || ((f) => f);
   const pageParams = options.pageParams || (() => []);
@@ -41,8 +41,16 @@ export function filterBar(form, options) {
 
   function reflect() {
     for (const details of form.querySelectorAll('details.multi')) describeMulti(details);
-    agentSelect.closest('.field').classList.toggle('is-set', Boolean(filters.agent_id));
     form.elements.direction.closest('.field').classList.toggle('is-set', Boolean(filters.direction));
+    for (const [name, on] of [
+      ['agent_version', filters.agent_version], ['user_id', filters.user_id],
+      ['has_recording', filters.has_recording], ['successful', filters.successful],
+      ['tags', filters.tag.length], ['ended_reason', filters.ended_reason],
+    ]) {
+      form.elements[name]?.closest('.field').classList.toggle('is-set', Boolean(on));
+    }
+    // A version belongs to an agent: the field waits for one to be chosen.
+    form.elements.agent_version.disabled = filters.agent_id.length === 0;
     form.elements.from.closest('.field').classList.toggle('is-set', Boolean(filters.from || filters.to));
     form.elements.min_minutes.closest('.field').classList.toggle(
       'is-set', filters.min_duration !== null || filters.max_duration !== null);
@@ -62,15 +70,23 @@ export function filterBar(form, options) {
     return `${location.pathname}${text ? `?${text}` : ''}`;
   }
 
-  /** The agent filter keeps an id from the URL even before (or without) the agent list. */
-  function ensureAgentOption(id) {
-    if (id && ![...agentSelect.options].some((option) => option.value === id)) {
-      agentSelect.append(el('option', { value: id }, `Agent ${id}`));
+  function agentBox(id) {
+    return agentMenu.querySelector(`input[value="${CSS.escape(id)}"]`);
+  }
+
+  /** One box in the agent menu; its label is the agent's name once the list is in. */
+  function ensureAgentOption(id, name = `Agent ${id}`) {
+    const known = agentBox(id);
+    if (known) {
+      known.nextElementSibling.textContent = name;
+      return;
     }
+    agentMenu.append(el('label', {}, el('input', { type: 'checkbox', name: 'agent_id', value: id }), el('span', {}, name)));
   }
 
   function show() {
-    ensureAgentOption(filters.agent_id);
+    // The agent filter keeps the ids of the URL even before (or without) the agent list.
+    for (const id of filters.agent_id) if (!agentBox(id)) ensureAgentOption(id);
     toForm(form, filters);
     reflect();
   }
@@ -88,11 +104,8 @@ export function filterBar(form, options) {
       const response = await fetch('/web/agents', { headers: options.headers(), credentials: 'same-origin' });
       if (!response.ok) return;
       const body = await response.json();
-      for (const agent of body.data) {
-        const known = [...agentSelect.options].find((option) => option.value === agent.id);
-        if (known) known.textContent = agent.name;
-        else agentSelect.append(el('option', { value: agent.id }, agent.name));
-      }
+      for (const agent of body.data) ensureAgentOption(agent.id, agent.name);
+      for (const details of form.querySelectorAll('details.multi')) describeMulti(details);
     } catch {
       // The filter keeps "All agents" (and any agent from the URL); the page itself still works.
     }

@@ -5,12 +5,14 @@
 
 import { copyText } from './clipboard.js';
 import { announcer, el, icon, pinOrgCookie, setIcon } from './dom.js';
+import { matchCounter } from './count.js';
 import { filterBar } from './filterbar.js';
-import { countActive, emptyFilters, matchesChanging, toApi, toStream } from './filters.js';
+import { countActive, emptyFilters, followable, matchesChanging, toApi, toStream, toUrl } from './filters.js';
 import { viewerTimeZone } from './format.js';
 import { createPlayer } from './player.js';
 import { buildRow, markDeleted, newerThan, updateRow } from './rows.js';
 import { liveStream, showState } from './stream.js';
+import { savedViews } from './views.js';
 
 const root = document.getElementById('inbox');
 const config = JSON.parse(root.dataset.config);
@@ -175,6 +177,7 @@ function restart() {
   for (const page of grid.querySelectorAll('tbody')) page.remove();
   scroller.scrollTop = 0;
   loadNext();
+  counter.refresh(toApi(bar.current, config.sensitive)); // after the page's request: it never waits
 }
 
 // --- row interactions ------------------------------------------------------------------------
@@ -264,12 +267,25 @@ grid.addEventListener('keydown', (event) => {
 
 // --- filters ---------------------------------------------------------------------------------
 
+// Before the filter bar, which marks the current view as it starts (the list is drawn once it
+// has loaded, when the bar is there to ask).
+const views = savedViews(document.getElementById('views'), {
+  org: config.org,
+  multiOrg: config.multiOrg,
+  currentQuery: () => toUrl(bar.current, '').toString(),
+  announce,
+});
+
 const bar = filterBar(form, {
   org: config.org,
   multiOrg: config.multiOrg,
   headers: apiHeaders,
   normalise(parsed) {
-    if (!config.sensitive) parsed.q = ''; // the API would refuse it (403); the search box says why
+    if (!config.sensitive) {
+      // The API would refuse both (403); the search box says why.
+      parsed.q = '';
+      parsed.user_id = '';
+    }
     return parsed;
   },
   onChange: restart,
@@ -277,6 +293,7 @@ const bar = filterBar(form, {
     const params = toApi(filters, config.sensitive);
     params.set('tz', viewerTimeZone);
     exportLink.href = `/core/conversations/export.csv?${params}`;
+    views.refresh();
   },
 });
 exportLink.addEventListener('click', () => pinOrgCookie(config.org));
@@ -355,8 +372,8 @@ const live = {
       return;
     }
     const filters = bar.current;
-    // A search cannot be followed live (streams do not search): rows update, none are added.
-    if (filters.q) return;
+    // A search (or tags) cannot be followed live (list items carry neither): rows update, none are added.
+    if (!followable(filters)) return;
     // Only what this view would list, and only among the rows loaded so far: a conversation
     // further down is listed when the reader scrolls to it.
     const belongs = list.done || (list.last !== null && newerThan(item, list.last));
@@ -421,6 +438,9 @@ const live = {
 
 pill.addEventListener('click', () => live.showNew());
 
+const counter = matchCounter(document.getElementById('match-count'), apiHeaders);
+
 list.controller = new AbortController();
 live.restart();
 watchSentinel();
+counter.refresh(toApi(bar.current, config.sensitive));

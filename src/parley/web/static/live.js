@@ -385,7 +385,10 @@ const bar = filterBar(form, {
   multiOrg: config.multiOrg,
   headers: apiHeaders,
   normalise(parsed) {
-    parsed.q = ''; // streams cannot search
+    // Streams cannot search, and nothing on this page has ended yet: no filters by how it ended
+    // (the form has none to show them).
+    Object.assign(parsed, { q: '', tag: [], has_recording: '', sentiment: [], successful: '', ended_reason: '' });
+    if (!config.sensitive) parsed.user_id = '';
     return parsed;
   },
   pageParams: () => (selectedId ? [['conversation', selectedId]] : []),
