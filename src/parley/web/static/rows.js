@@ -39,16 +39,16 @@ function textCell(name, value) {
   return td(name, present(value) ? el('span', { class: 'text', title: value }, value) : nil());
 }
 
-function linkText(item, ctx) {
+function linkText(item, ctx, date, time) {
   const channel = ctx.channelLabels[item.channel] || item.channel;
   const who = present(item.caller_name) ? item.caller_name : (present(item.user_id) && !isGuest(item.user_id) ? item.user_id : '');
-  return `${channel}${who ? ` with ${who}` : ''}, ${statusLabel(item.status)}, ${localDate(item.created_at)} ${localTime(item.created_at)}`;
+  return `${channel}${who ? ` with ${who}` : ''}, ${statusLabel(item.status)}, ${date} ${time}`;
 }
 
-function copyCell(item, ctx) {
+function copyCell(item, ctx, date, time) {
   // The row's link comes first, so it is where the keyboard lands in a row.
   const link = el('a', { class: 'row-link', href: item.url, target: '_blank', rel: 'noopener', ...OUT },
-    el('span', { class: 'visually-hidden' }, `Open ${linkText(item, ctx)}`));
+    el('span', { class: 'visually-hidden' }, `Open ${linkText(item, ctx, date, time)}`));
   const copy = el('button',
     { type: 'button', class: 'icon-btn', 'data-action': 'copy', title: 'Copy link', 'aria-label': 'Copy link to this conversation', ...OUT },
     icon('link'));
@@ -170,8 +170,8 @@ function summaryCell(item) {
   return cell;
 }
 
-function timeCell(name, iso, format) {
-  return td(name, el('time', { datetime: iso, title: localFull(iso) }, format(iso)));
+function timeCell(name, iso, text) {
+  return td(name, el('time', { datetime: iso, title: localFull(iso) }, text));
 }
 
 function typeCell(item, ctx) {
@@ -179,13 +179,15 @@ function typeCell(item, ctx) {
 }
 
 export function buildRow(item, ctx) {
+  const date = localDate(item.created_at);
+  const time = localTime(item.created_at);
   const row = el('tr', { role: 'row', 'data-id': item.id, 'data-url': item.url });
   if (item.match) {
     row.classList.add('has-match');
     row.dataset.match = JSON.stringify(item.match);
   }
   row.append(
-    copyCell(item, ctx),
+    copyCell(item, ctx, date, time),
     playCell(item, ctx),
     agentCell(item),
     callerCell(item),
@@ -195,8 +197,8 @@ export function buildRow(item, ctx) {
     statusCell(item),
     summaryCell(item),
     textCell('duration', formatDuration(item.duration_seconds)),
-    timeCell('date', item.created_at, localDate),
-    timeCell('time', item.created_at, localTime),
+    timeCell('date', item.created_at, date),
+    timeCell('time', item.created_at, time),
     typeCell(item, ctx),
   );
   return row;
@@ -216,8 +218,8 @@ export function sampleCells(ctx, durations = []) {
     dir: Object.keys(ctx.directionLabels).map((direction) => directionCell({ ...item, direction }, ctx)),
     status: [...ctx.statuses, 'deleted'].map((status) => statusCell({ ...item, status })),
     duration: [35999, ...durations].map((s) => textCell('duration', formatDuration(s))),
-    date: dates.map((iso) => timeCell('date', iso, localDate)),
-    time: dates.map((iso) => timeCell('time', iso, localTime)),
+    date: dates.map((iso) => timeCell('date', iso, localDate(iso))),
+    time: dates.map((iso) => timeCell('time', iso, localTime(iso))),
     type: Object.keys(ctx.channelLabels).map((channel) => typeCell({ ...item, channel }, ctx)),
   };
 }
