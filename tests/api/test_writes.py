@@ -417,3 +417,35 @@ def test_every_change_appends_its_event(client: TestClient, world: World, engine
         "deleted",
     ]
     assert [seq for seq, _ in rows] == list(range(1, len(rows) + 1))
+
+
+def test_the_listed_participants_leave_out_the_caller_and_the_agents_own_mailbox(
+    client: TestClient, world: World
+) -> None:
+    # A thread that copies the agent's mailbox (and, as mail clients do, the caller): only the
+    # others are "on the thread" in the list, where the inbox counts them as +N.
+    made = create(
+        client,
+        world,
+        channel="email",
+        user_id="jane@example.com",
+        agent_number="support@acme.test",
+        participants=[
+            {"address": "Support@Acme.test", "role": "cc"},
+            {"address": "ops@example.com", "role": "cc"},
+            {"address": "jane@example.com", "role": "to"},
+            {"address": "lead@example.com", "role": "to"},
+        ],
+    )
+    reader = bearer(world.acme.tokens["sensitive"])
+    listed = client.get(LIST, headers=reader).json()["data"][0]
+    assert listed["id"] == made["id"]
+    assert listed["participants"] == ["lead@example.com", "ops@example.com"]
+    # The detail still names everyone on the thread, with their roles.
+    detail = client.get(f"{LIST}/{made['id']}", headers=reader).json()
+    assert {p["address"] for p in detail["participants"]} == {
+        "Support@Acme.test",
+        "ops@example.com",
+        "jane@example.com",
+        "lead@example.com",
+    }

@@ -247,7 +247,12 @@ def special_conversations(org: OrgFixture, recording_bytes: int) -> dict[str, Ne
             caller_name="Jane Doe",
             agent_number="support@acme.test",
             duration_seconds=42,
-            participants=(Participant("ops@example.com", "cc"), Participant("lead@example.com", "to")),
+            # The agent's own mailbox is on the thread too: the +N leaves it out.
+            participants=(
+                Participant("ops@example.com", "cc"),
+                Participant("lead@example.com", "to"),
+                Participant("support@acme.test", "cc"),
+            ),
             turns=(),
         ),
         "text": conversation(

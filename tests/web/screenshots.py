@@ -1,7 +1,8 @@
 """Screenshots of the inbox for the README: ``.venv/bin/python -m tests.web.screenshots [folder]``.
 
 Seeds an org with the synthetic-data seeder (or, if it is missing, the test factories), serves it,
-logs in with Chromium at 1280x800 in New York time, and saves ``inbox.png`` and ``detail.png``.
+logs in with Chromium at 1280x800 in New York time, with only the DejaVu fonts CI installs (whatever
+else this machine has), and saves ``inbox.png``, ``detail.png`` and, at 390x844, ``inbox-phone.png``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from parley.db import tables
 from parley.db.engine import build_engine
 from parley.db.migrate import upgrade
 from tests.factories import PASSWORD
+from tests.web.fonts import dejavu_only_env
 from tests.web.live import CHROMIUM_ARGS, build_browser_world, chromium_path, live_server
 
 EMAIL = "dana@parley.example"
@@ -91,7 +93,9 @@ def main(folder: Path) -> None:
         email = EMAIL if slug == SLUG else "ana@acme.test"
         detail_id = showcase_conversation(engine, slug)
         with live_server(settings, engine) as base_url, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(
+                executable_path=chromium_path(), args=CHROMIUM_ARGS, env=dejavu_only_env(Path(tmp) / "fonts")
+            )
             context = browser.new_context(
                 viewport={"width": 1280, "height": 800}, timezone_id="America/New_York", locale="en-US"
             )
@@ -105,9 +109,19 @@ def main(folder: Path) -> None:
             page.goto(f"{base_url}/conversations/{detail_id}")
             page.wait_for_function("() => document.querySelector('audio').readyState >= 1")
             page.screenshot(path=folder / "detail.png")
+            phone = browser.new_context(
+                viewport={"width": 390, "height": 844},
+                timezone_id="America/New_York",
+                locale="en-US",
+                is_mobile=True,
+                has_touch=True,
+                device_scale_factor=2,
+            ).new_page()
+            log_in(phone, base_url, email)
+            phone.screenshot(path=folder / "inbox-phone.png")
             browser.close()
         engine.dispose()
-    print(f"wrote {folder / 'inbox.png'} and {folder / 'detail.png'}")
+    print(f"wrote {folder / 'inbox.png'}, {folder / 'detail.png'} and {folder / 'inbox-phone.png'}")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,10 @@ def test_copy_link_on_the_detail_page(open_page: OpenPage, browser_world: Browse
     page.get_by_role("button", name="Copy link").click()
     expect(page.locator("[data-copy] .copy-label")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == page.url
-    expect(page.locator(".participants .address")).to_have_text(["lead@example.com", "ops@example.com"])
+    # The detail names everyone on the thread, the agent's own mailbox too (the inbox's +N does not).
+    expect(page.locator(".participants .address")).to_have_text(
+        ["lead@example.com", "ops@example.com", "support@acme.test"]
+    )
 
 
 def test_a_viewer_sees_the_safe_fields_and_dashes(open_page: OpenPage, browser_world: BrowserWorld) -> None:

@@ -400,7 +400,7 @@ def test_new_conversations_wait_behind_a_pill_until_asked_for(
     expect(pill).to_be_hidden()
     assert row_ids(page)[:3] == [two, one, before[0]]
     assert row_ids(page)[2:] == before  # the rows shown stay, the new ones go on top
-    assert page.evaluate("document.activeElement.dataset.id") == two
+    assert page.evaluate("document.activeElement.closest('tr').dataset.id") == two
     texts = page.locator(f'#grid tbody tr[data-id="{two}"] td').all_inner_texts()
     assert "Pill Two" in texts and "Ringing" in texts
     for made in (one, two):

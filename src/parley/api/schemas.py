@@ -56,7 +56,10 @@ class ConversationFields(BaseModel):
 
 
 class ConversationItem(ConversationFields):
-    participants: list[str] | None = Field(default=None, description=f"Extra email participants. {SENSITIVE}")
+    participants: list[str] | None = Field(
+        default=None,
+        description=f"Email participants beyond the caller and the agent's own address. {SENSITIVE}",
+    )
     match: Match | None = Field(default=None, description=f"Present when q is given. {SENSITIVE}")
 
 

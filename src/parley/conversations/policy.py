@@ -105,6 +105,14 @@ def _recordings(s: Source) -> list[dict[str, Any]]:
     ]
 
 
+def _others_on_thread(s: Source) -> list[str]:
+    """The list's participants: the addresses on the thread beyond the caller and the agent. A
+    thread often copies the agent's own mailbox (its agent_number) or the caller; counting them
+    would overstate who else is on it (the inbox's "+N")."""
+    own = {value.casefold() for value in (s.row.user_id, s.row.agent_number) if value}
+    return [p.address for p in s.participants if p.address.casefold() not in own]
+
+
 def _detail(s: Source) -> DetailRow:
     assert s.detail is not None  # detail-only fields are read for the detail view alone
     return s.detail
@@ -131,7 +139,7 @@ FIELDS: tuple[Field, ...] = (
     Field("sentiment", SAFE, lambda s: s.row.sentiment, filters=("sentiment",)),
     Field("successful", SAFE, lambda s: s.row.successful, filters=("successful",)),
     Field("tags", SAFE, lambda s: list(s.tags), DETAIL_ONLY, filters=("tag",)),
-    Field("participants", SENSITIVE, lambda s: [p.address for p in s.participants], LIST_ONLY, filters=("q",)),
+    Field("participants", SENSITIVE, _others_on_thread, LIST_ONLY, filters=("q",)),
     Field("participants", SENSITIVE, lambda s: [{"address": p.address, "role": p.role} for p in s.participants], DETAIL_ONLY),
     Field("recording_url", SENSITIVE, _recording_url),
     Field("match", SENSITIVE, lambda s: s.snippet.as_json() if s.snippet is not None else ABSENT, LIST_ONLY),

@@ -48,6 +48,7 @@ def _script_config(user: WebUser) -> dict[str, Any]:
         "sensitive": user.principal.sensitive,
         "channelLabels": {c.value: label for c, label in CHANNEL_LABELS.items()},
         "directionLabels": {d.value: label for d, label in DIRECTION_LABELS.items()},
+        "statuses": [s.value for s in LISTED_STATUSES],  # every label a status pill can show
         "playable": sorted(s.value for s in PLAYABLE_STATUSES),
         "finished": sorted(s.value for s in FINISHED_STATUSES),
     }

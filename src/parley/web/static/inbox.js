@@ -9,8 +9,11 @@ import { matchCounter } from './count.js';
 import { filterBar } from './filterbar.js';
 import { countActive, emptyFilters, followable, matchesChanging, toApi, toStream, toUrl } from './filters.js';
 import { viewerTimeZone } from './format.js';
+import { fitColumns } from './columns.js';
+import { rovingRows } from './keys.js';
+import { peekPopover } from './peek.js';
 import { createPlayer } from './player.js';
-import { buildRow, markDeleted, newerThan, updateRow } from './rows.js';
+import { buildRow, CELLS, markDeleted, newerThan, updateRow } from './rows.js';
 import { liveStream, showState } from './stream.js';
 import { savedViews } from './views.js';
 
@@ -29,7 +32,12 @@ const rowContext = {
   channelLabels: config.channelLabels,
   directionLabels: config.directionLabels,
   playable: new Set(config.playable),
+  statuses: config.statuses,
+  cells: CELLS,
 };
+const columns = fitColumns(grid, rowContext);
+const keys = rovingRows(grid);
+const peek = peekPopover(grid, document.getElementById('peek'), scroller);
 
 const list = {
   generation: 0,
@@ -138,6 +146,7 @@ async function loadNext() {
 
 /** Each page of rows goes in its own <tbody>: appended once, never touched again. */
 function append(items) {
+  columns.consider(items);
   const page = el('tbody', { role: 'rowgroup' });
   for (const item of items) {
     // A row must never come twice across a page boundary; if the server ever repeats one, skip it.
@@ -150,6 +159,7 @@ function append(items) {
     list.last = item;
   }
   if (page.firstChild) grid.append(page);
+  keys.settle();
 }
 
 const observer = new IntersectionObserver(
@@ -174,6 +184,7 @@ function restart() {
   });
   live.restart();
   player.reset();
+  peek.close();
   for (const page of grid.querySelectorAll('tbody')) page.remove();
   scroller.scrollTop = 0;
   loadNext();
@@ -182,11 +193,6 @@ function restart() {
 
 // --- row interactions ------------------------------------------------------------------------
 
-function openRow(row) {
-  if (row.classList.contains('is-deleted')) return;
-  window.open(row.dataset.url, '_blank', 'noopener');
-}
-
 const copyTimers = new WeakMap();
 
 async function copyLink(button, row) {
@@ -194,10 +200,10 @@ async function copyLink(button, row) {
   const copied = await copyText(url);
   const svg = button.querySelector('svg');
   clearTimeout(copyTimers.get(button));
-  let tip = button.parentElement.querySelector('.copy-tip');
+  let tip = button.querySelector('.copy-tip');
   if (!tip) {
     tip = el('span', { class: 'copy-tip', 'aria-hidden': 'true' });
-    button.after(tip);
+    button.append(tip);
   }
   tip.textContent = copied ? 'Copied' : 'Copy failed';
   button.classList.toggle('copied', copied);
@@ -213,56 +219,14 @@ async function copyLink(button, row) {
   );
 }
 
-/** The body row an event happened in (not the header). */
-function rowOf(event) {
-  return event.target.closest('tbody tr');
-}
-
+// A row is a link (rows.js): clicks, middle-clicks and Enter open it as links do. The buttons in
+// it act in place.
 grid.addEventListener('click', (event) => {
-  const row = rowOf(event);
-  if (!row) return;
-  const control = event.target.closest('button, a');
-  if (control) {
-    // Links open themselves in a new tab; buttons act in place. Neither opens the row.
-    if (control.dataset.action === 'copy') copyLink(control, row);
-    else if (control.dataset.action === 'play') player.toggle(control, control.dataset.src, () => pinOrgCookie(config.org));
-    return;
-  }
-  if (String(window.getSelection())) return; // selecting text to copy it is not a request to open
-  openRow(row);
-});
-
-grid.addEventListener('mousedown', (event) => {
-  // A middle click would otherwise start the browser's autoscroll.
-  if (event.button === 1 && !event.target.closest('a')) event.preventDefault();
-});
-
-grid.addEventListener('auxclick', (event) => {
-  if (event.button !== 1 || event.target.closest('button, a')) return;
-  const row = rowOf(event);
-  if (!row) return;
-  event.preventDefault();
-  openRow(row);
-});
-
-function neighbour(row, forward) {
-  const sibling = forward ? row.nextElementSibling : row.previousElementSibling;
-  if (sibling) return sibling;
-  const page = forward ? row.parentElement.nextElementSibling : row.parentElement.previousElementSibling;
-  if (!page || page.tagName !== 'TBODY') return null;
-  return forward ? page.firstElementChild : page.lastElementChild;
-}
-
-grid.addEventListener('keydown', (event) => {
-  const row = event.target;
-  if (!(row instanceof HTMLTableRowElement) || row.parentElement.tagName !== 'TBODY') return;
-  if (event.key === 'Enter') {
-    event.preventDefault();
-    openRow(row);
-  } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-    event.preventDefault();
-    neighbour(row, event.key === 'ArrowDown')?.focus();
-  }
+  const row = event.target.closest('tbody tr');
+  const control = event.target.closest('button[data-action]');
+  if (!row || !control) return;
+  if (control.dataset.action === 'copy') copyLink(control, row);
+  else if (control.dataset.action === 'play') player.toggle(control, control.dataset.src, () => pinOrgCookie(config.org));
 });
 
 // --- filters ---------------------------------------------------------------------------------
@@ -431,7 +395,7 @@ const live = {
     grid.insertBefore(page, top);
     list.first = items[0];
     scroller.scrollTop = 0;
-    page.firstElementChild.focus({ preventScroll: true });
+    keys.focusRow(page.firstElementChild);
     if (list.done) showStatus('end');
   },
 };
