@@ -28,6 +28,10 @@ from parley.config import Settings
 from parley.errors import HEADERS_TOO_LARGE, REQUEST_TIMEOUT, URI_TOO_LONG, ProblemKind
 
 
+# How long a refused client's further bytes are read and thrown away before the connection closes.
+_LINGER_SECONDS = 2.0
+
+
 @dataclass(frozen=True, slots=True)
 class ClientLimits:
     header_timeout: float
@@ -183,7 +187,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             b"connection: close",
         ]
         self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
-        self.transport.close()
+        # Closing a socket with unread bytes sends a reset, which can destroy the answer before
+        # the client reads it: say we are done (FIN), discard what still comes for a moment, then close.
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(_LINGER_SECONDS, self.transport.close)
 
 
 def _too_large_headers(limits: ClientLimits) -> _Refused:
