@@ -27,7 +27,6 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from parley.config import Settings
 from parley.errors import HEADERS_TOO_LARGE, REQUEST_TIMEOUT, URI_TOO_LONG, ProblemKind
 
-
 # How long a refused client's further bytes are read and thrown away before the connection closes.
 _LINGER_SECONDS = 2.0
 

@@ -100,7 +100,9 @@ def test_a_long_url_is_answered_414(server: int) -> None:
     ids=["one-large-header", "too-many-headers", "endless-header"],
 )
 def test_oversized_headers_are_answered_431(server: int, headers: bytes) -> None:
-    status, answer_headers, body = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    status, answer_headers, body = exchange(
+        server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
+    )
     assert status == 431
     assert answer_headers["connection"] == "close"
     assert b"request-header-fields-too-large" in body
