@@ -15,6 +15,7 @@ import httpx2 as httpx
 LIST = "/core/conversations?limit=50"
 # Answers that say "not now": retried by the writer, expected from everyone during a fault.
 TRANSIENT = {409, 429, 502, 503, 504}
+_STUCK_CLAIM = 10
 
 
 @dataclass
@@ -68,12 +69,20 @@ async def _until_acknowledged(
     outcomes: Outcomes,
     give_up: float,
 ) -> httpx.Response | None:
-    """Send until a 2xx or a refusal (4xx other than "not now"); None if ``give_up`` passes."""
+    """Send until a 2xx or a refusal (4xx other than "not now"); None if ``give_up`` passes.
+
+    A 409 "still being processed" that persists is a claim left by a request that died with its
+    server (kept ``ingest.idempotency.STALE_CLAIM``, 5 minutes): after ``_STUCK_CLAIM`` of them
+    the step is given up, never sent under another key (that could write it twice)."""
     delay = 0.1
+    conflicts = 0
     while time.monotonic() < give_up:
         try:
             response = await client.request(method, path, json=body, headers=headers)
             outcomes.add("writer", str(response.status_code))
+            conflicts = conflicts + 1 if response.status_code == 409 else 0
+            if conflicts >= _STUCK_CLAIM:
+                return None
             if response.status_code < 400 or response.status_code not in TRANSIENT | {500}:
                 return response
         except httpx.HTTPError as error:

@@ -187,8 +187,8 @@ class Settings(BaseSettings):
 
     def database_limits(self) -> DatabaseLimits:
         """The waits on the database of a serving process (``db.engine.build_engine``)."""
-        return DatabaseLimits(
-            connect_seconds=self.db_connect_timeout_seconds,
-            statement_seconds=self.db_statement_timeout_seconds or None,
-            pool_seconds=self.db_pool_timeout_seconds,
+        return DatabaseLimits.serving(
+            connect=self.db_connect_timeout_seconds,
+            statement=self.db_statement_timeout_seconds or None,
+            pool=self.db_pool_timeout_seconds,
         )

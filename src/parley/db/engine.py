@@ -27,25 +27,26 @@ class DatabaseLimits:
     ``connect_seconds``: to open a connection. ``statement_seconds``: for one statement (None: no
     limit): PostgreSQL cancels a statement running longer; SQLite has no such cancel, so there it
     bounds only the wait for another writer's lock (the busy timeout). ``pool_seconds``: for a
-    free connection of the pool."""
+    free connection of the pool. ``answer_seconds``: for any answer from PostgreSQL, after which
+    the client drops the connection (None: no limit): a server that accepts a statement and then
+    says nothing sends no cancel either, and would hold a thread for ever."""
 
     connect_seconds: float = 5.0
     statement_seconds: float | None = None
     pool_seconds: float = 30.0
+    answer_seconds: float | None = None
+
+    @classmethod
+    def serving(cls, connect: float, statement: float | None, pool: float) -> DatabaseLimits:
+        """The limits of a serving process; the answer limit follows from the statement limit."""
+        answer = None if statement is None else statement + min(statement, _ANSWER_GRACE_SECONDS)
+        return cls(connect, statement, pool, answer)
 
     def for_streams(self) -> DatabaseLimits:
         """The limits of the export engine: an export's COPY is one statement that lasts as long
         as its download, so the server must not cancel it; the client still stops waiting on a
-        database that sends nothing (``answer_seconds``)."""
+        database that sends nothing for ``answer_seconds``."""
         return replace(self, statement_seconds=None)
-
-    @property
-    def answer_seconds(self) -> float | None:
-        """How long the client waits for any answer from PostgreSQL before it drops the
-        connection: a server that accepts but never answers would otherwise hold a thread forever."""
-        if self.statement_seconds is None:
-            return None
-        return self.statement_seconds + min(self.statement_seconds, _ANSWER_GRACE_SECONDS)
 
 
 def normalize_url(url: str) -> str:
@@ -202,11 +203,14 @@ def _discard_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: An
     pool throw it away and hand out a fresh one, so the request never sees it."""
     if dbapi_connection.closed or dbapi_connection.broken:
         raise exc.DisconnectionError("the connection was closed")
+    # poll, not select: select cannot watch a descriptor above 1023, which a process with many
+    # open streams reaches.
+    poller = select.poll()
     try:
-        readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
-    except (OSError, ValueError) as error:
+        poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
+    except Exception as error:  # psycopg: "the connection is lost"
         raise exc.DisconnectionError("the connection's socket is gone") from error
-    if readable:
+    if poller.poll(0):
         raise exc.DisconnectionError("the server closed the connection")
 
 
