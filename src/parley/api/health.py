@@ -43,20 +43,32 @@ class Readiness:
         self._engine = engine
         self._lock = threading.Lock()
         self._probe: concurrent.futures.Future[Check] | None = None
+        self._probe_started = 0.0
 
     async def database(self) -> Check:
-        with self._lock:
-            if self._probe is None or self._probe.done():
-                self._probe = concurrent.futures.Future()
-                threading.Thread(
-                    target=self._run, args=(self._probe,), name="parley-readiness", daemon=True
-                ).start()
-            probe = self._probe
-        try:
-            # Shielded: giving up on the probe must not cancel it, the next check waits on it.
-            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(probe)), PROBE_SECONDS)
-        except TimeoutError:
-            return Check(False, f"the database did not answer within {PROBE_SECONDS:g} s")
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        deadline = asked + PROBE_SECONDS
+        while True:
+            with self._lock:
+                if self._probe is None or self._probe.done():
+                    self._probe = concurrent.futures.Future()
+                    self._probe_started = loop.time()
+                    threading.Thread(
+                        target=self._run, args=(self._probe,), name="parley-readiness", daemon=True
+                    ).start()
+                probe, started = self._probe, self._probe_started
+            try:
+                # Shielded: giving up on the probe must not cancel it, the next check waits on it.
+                check = await asyncio.wait_for(
+                    asyncio.shield(asyncio.wrap_future(probe)), max(0.0, deadline - loop.time())
+                )
+            except TimeoutError:
+                return Check(False, f"the database did not answer within {PROBE_SECONDS:g} s")
+            # A probe that began before this check and failed may describe an outage that has
+            # since ended: ask again, within the same second.
+            if check.ok or started >= asked or loop.time() >= deadline:
+                return check
 
     def _run(self, probe: concurrent.futures.Future[Check]) -> None:
         try:
