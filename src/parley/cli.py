@@ -92,7 +92,7 @@ def migrate(engine: Engine) -> list[str]:
 
 def open_database(settings: Settings) -> Engine:
     """An engine on the configured database with every migration applied."""
-    engine = build_engine(settings.database_url)
+    engine = build_engine(settings.database_url, limits=settings.database_limits().unbounded_statements())
     migrate(engine)
     return engine
 
@@ -100,7 +100,7 @@ def open_database(settings: Settings) -> Engine:
 @contextmanager
 def database(settings: Settings) -> Iterator[Engine]:
     """``open_database`` for one command: the engine's connections are closed when it ends."""
-    engine = build_engine(settings.database_url)
+    engine = build_engine(settings.database_url, limits=settings.database_limits().unbounded_statements())
     try:
         migrate(engine)
         yield engine
@@ -113,7 +113,7 @@ def db_upgrade() -> None:
     """Apply pending migrations."""
     settings = Settings()
     with cli_errors(settings):
-        engine = build_engine(settings.database_url)
+        engine = build_engine(settings.database_url, limits=settings.database_limits().unbounded_statements())
         try:
             pending = migrate(engine)
         finally:

@@ -42,6 +42,10 @@ class DatabaseLimits:
         answer = None if statement is None else statement + min(statement, _ANSWER_GRACE_SECONDS)
         return cls(connect, statement, pool, answer)
 
+    def unbounded_statements(self) -> DatabaseLimits:
+        """For the CLI's seeds and migrations, whose statements run as long as they need."""
+        return replace(self, statement_seconds=None, answer_seconds=None)
+
     def for_streams(self) -> DatabaseLimits:
         """The limits of the export engine: an export's COPY is one statement that lasts as long
         as its download, so the server must not cancel it; the client still stops waiting on a
