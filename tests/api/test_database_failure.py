@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from parley.app import create_app
 from parley.config import Settings
+from parley.db.engine import write_connection
 from tests.api.conftest import bearer
 from tests.factories import OrgFixture, insert_all, make_org, varied_conversations
 from tests.faults import FaultProxy, served, wait_until
@@ -198,3 +199,19 @@ def test_a_missing_sqlite_file_is_not_ready_and_answers_503(
             stale.unlink(missing_ok=True)
         moved.rename(path)
         check_recovered(base, acme)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_write_waiting_past_the_sqlite_busy_timeout_gets_503(
+    settings: Settings, engine: Engine, acme: OrgFixture
+) -> None:
+    app = create_app(fast_failing(settings))
+    body = {"channel": "telephone", "direction": "inbound", "external_id": "waited"}
+    with served(app) as base, httpx.Client(base_url=base, timeout=CLIENT_TIMEOUT) as http:
+        with write_connection(engine):  # another writer holds SQLite's write lock (BEGIN IMMEDIATE)
+            assert_unavailable(
+                http.post("/core/conversations", headers=bearer(acme.tokens["manage"]), json=body)
+            )
+        # Nothing was written: the same write now goes through.
+        again = http.post("/core/conversations", headers=bearer(acme.tokens["manage"]), json=body)
+        assert again.status_code == 201, again.text

@@ -75,7 +75,11 @@ def build_engine(url: str, *, limits: DatabaseLimits | None = None, **kwargs: An
             kwargs.setdefault("pool_use_lifo", True)
         busy = limits.statement_seconds or _SQLITE_BUSY_DEFAULT_SECONDS
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy}, **kwargs)
-        event.listen(engine, "connect", _sqlite_on_connect)
+
+        @event.listens_for(engine, "connect")
+        def on_connect(dbapi_connection: Any, _record: Any) -> None:
+            _sqlite_on_connect(dbapi_connection, math.ceil(busy * 1000))
+
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     kwargs.setdefault("pool_use_lifo", True)
@@ -152,7 +156,7 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, busy_ms: int) -> None:
     # Let SQLAlchemy issue BEGIN itself (see _sqlite_on_begin), the documented way to get real
     # transactions from the sqlite3 module.
     dbapi_connection.isolation_level = None
@@ -161,7 +165,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     # 4 MiB of page cache per connection: a list page touches a few dozen pages, and the
     # operating system caches the file for every connection at once. At 64 MiB, a pool of
     # connections could hold most of a gigabyte of copies; 4 and 16 MiB measured the same
