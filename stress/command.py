@@ -72,6 +72,12 @@ def summary(report: Report) -> str:
         _row(["duplicated", str(len(listing.duplicated))]),
         _row(
             [
+                "writer told 409 (a claim left by a write the fault cut short)",
+                str(report.outcomes.tally("writer")["409"]),
+            ]
+        ),
+        _row(
+            [
                 "writes given up (never acknowledged)",
                 f"{len(report.ledger.unacknowledged)}, of which {listing.unacknowledged_listed} exist (once)",
             ]
