@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.concurrency import run_wrk
+from benchmarks.concurrency import WrkRun, run_wrk
 from benchmarks.servers import free_port, parley_command
 
 DATA = Path(__file__).parent / "data"
@@ -109,19 +109,21 @@ def token(url: str, org: str) -> str:
     )
 
 
-def measure(port: int, quiet: str, seconds: float, label: str) -> None:
+def measure(port: int, quiet: str, seconds: float, label: str) -> WrkRun:
     run = run_wrk(shutil.which("wrk") or "wrk", f"http://127.0.0.1:{port}{LIST}", quiet, 4, seconds)
     print(
         f"{label}: {run.requests_per_second:,.0f} req/s, p50 {run.p50_ms:.1f} ms, "
         f"p99 {run.p99_ms:.1f} ms, errors (non-2xx or timeouts over 10 s) {run.errors}"
     )
+    return run
 
 
-def stalls(args: argparse.Namespace) -> None:
+def stalls(args: argparse.Namespace) -> tuple[WrkRun, WrkRun]:
+    """The other org's list idle and while exports stall (``python -m stress`` reads them)."""
     url = dataset(args.db, args.rows, args.postgres_url)
     big, quiet = token(url, "big"), token(url, "quiet")
     with serve(url, args.source, {}) as port, ExitStack() as held:
-        measure(port, quiet, args.seconds, "list, nobody stalled")
+        idle = measure(port, quiet, args.seconds, "list, nobody stalled")
         statuses: Counter[int] = Counter()
         for _ in range(args.stalled):
             client = held.enter_context(socket.socket())
@@ -151,18 +153,20 @@ def stalls(args: argparse.Namespace) -> None:
 
         prober = threading.Thread(target=probe, daemon=True)
         prober.start()
-        measure(port, quiet, args.seconds, f"list, {args.stalled} stalled")
+        attacked = measure(port, quiet, args.seconds, f"list, {args.stalled} stalled")
         stop.set()
         prober.join()
         answers = Counter(answer for answer, _ in health)
         print(f"/healthz once a second meanwhile: {dict(answers)}, slowest {max(s for _, s in health):.2f} s")
+    return idle, attacked
 
 
-def logins(args: argparse.Namespace) -> None:
+def logins(args: argparse.Namespace) -> tuple[WrkRun, WrkRun]:
+    """The list idle and during a flood of wrong passwords (``python -m stress`` reads them)."""
     url = dataset(args.db, args.rows, args.postgres_url)
     quiet = token(url, "quiet")
     with serve(url, args.source, {}) as port:
-        measure(port, quiet, args.seconds, "list, no logins")
+        idle = measure(port, quiet, args.seconds, "list, no logins")
         stop = threading.Event()
         answers: Counter[int] = Counter()
 
@@ -199,14 +203,16 @@ def logins(args: argparse.Namespace) -> None:
         for flooder in flooders:
             flooder.start()
         time.sleep(1)
-        measure(port, quiet, args.seconds, f"list, {args.clients} clients posting wrong passwords")
+        attacked = measure(port, quiet, args.seconds, f"list, {args.clients} clients posting wrong passwords")
         stop.set()
         for flooder in flooders:
             flooder.join()
         print(f"login answers meanwhile: {dict(answers)}")
+    return idle, attacked
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
+    """The command line, also read by ``python -m stress`` for its defaults."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.availability", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, rows in (("stalls", 100_000), ("logins", 2_000)):
@@ -221,7 +227,11 @@ def main() -> None:
     commands.choices["logins"].add_argument(
         "--spread", action="store_true", help="a new address each attempt"
     )
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = parser().parse_args()
     stalls(args) if args.command == "stalls" else logins(args)
 
 

@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app makes its own and disposes of it on shutdown. Migrations are the caller's business."""
     settings = settings or Settings()
     owns_engine = engine is None
-    engine = engine or build_engine(settings.database_url)
+    engine = engine or build_engine(settings.database_url, limits=settings.database_limits())
     exports = ExportBudget.from_settings(settings, engine)
     password_threads = PasswordThreads(settings.password_threads)
 
@@ -45,7 +45,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         hub.start(asyncio.get_running_loop())
         tasks = [asyncio.create_task(prune_events(engine, settings.live_retention), name="parley-live-prune")]
-        bus = PostgresBus(engine, hub) if engine.dialect.name == "postgresql" else None
+        bus = app.state.bus = (
+            PostgresBus(engine, hub, connect_timeout=settings.db_connect_timeout_seconds)
+            if engine.dialect.name == "postgresql"
+            else None
+        )
         if bus is not None:  # SQLite: one process writes, and its own writes wake its feeds
             bus.start()
             hub.on_publish = bus.publish
@@ -75,6 +79,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.secret_key = settings.secret_key or instance_secret(engine)
     app.state.token_use = TokenUse(engine)
     app.state.exports = exports
+    app.state.bus = None  # the lifespan starts one on PostgreSQL
+    app.state.readiness = health.Readiness(engine)
     app.state.passwords = Passwords.from_settings(settings)
     hub = app.state.hub = Hub(engine)
     # Every committed write wakes the live feeds (``db.engine.write_connection``).

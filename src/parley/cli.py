@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -92,7 +92,7 @@ def migrate(engine: Engine) -> list[str]:
 
 def open_database(settings: Settings) -> Engine:
     """An engine on the configured database with every migration applied."""
-    engine = build_engine(settings.database_url)
+    engine = build_engine(settings.database_url, limits=settings.database_limits().unbounded_statements())
     migrate(engine)
     return engine
 
@@ -100,7 +100,7 @@ def open_database(settings: Settings) -> Engine:
 @contextmanager
 def database(settings: Settings) -> Iterator[Engine]:
     """``open_database`` for one command: the engine's connections are closed when it ends."""
-    engine = build_engine(settings.database_url)
+    engine = build_engine(settings.database_url, limits=settings.database_limits().unbounded_statements())
     try:
         migrate(engine)
         yield engine
@@ -113,7 +113,7 @@ def db_upgrade() -> None:
     """Apply pending migrations."""
     settings = Settings()
     with cli_errors(settings):
-        engine = build_engine(settings.database_url)
+        engine = build_engine(settings.database_url, limits=settings.database_limits().unbounded_statements())
         try:
             pending = migrate(engine)
         finally:
@@ -243,14 +243,26 @@ def serve(
     import uvicorn
 
     from parley.app import create_app
+    from parley.http_limits import ClientLimits, protocol_factory
     from parley.simulate.demo import DemoSimulation, local_url, serve_with_simulation
 
     settings = Settings()
     with cli_errors(settings):
+        # Migrations and the demo's seed run without a statement limit; the app builds its own
+        # engine with PARLEY_DB_* limits.
         engine = open_database(settings)
         if demo:
             _ensure_demo(engine, settings)
-        application = create_app(settings, engine)
+        application = create_app(settings)
+    # What a client may send before the app sees its request (header size and count, URL
+    # length, how long the headers may take): parley.http_limits.
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "proxy_headers": True,
+        "http": protocol_factory(ClientLimits.from_settings(settings)),
+    }
     err.print(f"Parley is listening on http://{host}:{port}/ with {workers} worker(s)")
     simulation = None
     if demo and simulate:
@@ -266,18 +278,16 @@ def serve(
             simulation = None
     if workers == 1:
         if simulation is not None:
-            serve_with_simulation(application, host, port, simulation)
+            serve_with_simulation(application, simulation, **options)
             return
-        uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True)
+        uvicorn.run(application, **options)
         return
     # Several processes: each imports the factory and reads the same PARLEY_* environment. The
     # signing key lives in the database, so cursors and sessions work across workers.
     engine.dispose()
+    application.state.engine.dispose()
     try:
-        uvicorn.run(
-            "parley.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="info",
-            proxy_headers=True,
-        )  # fmt: skip
+        uvicorn.run("parley.app:create_app", factory=True, workers=workers, **options)
     finally:
         if simulation is not None:
             simulation.stop(timeout=2.0, drain=False)  # the workers are gone: nothing left to answer

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from parley.db.engine import DatabaseLimits
+
 
 def _default_database_url() -> str:
     return f"sqlite:///{Path.cwd() / 'parley.db'}"
@@ -23,6 +25,29 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default_factory=_default_database_url,
         description="SQLAlchemy URL of the database; a SQLite file parley.db in the working directory by default.",
+    )
+    db_connect_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=300,
+        description="How long opening a database connection may take; past it the request is answered "
+        "503 with Retry-After.",
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="How long one statement of a request may run (0: no limit). PostgreSQL cancels it "
+        "(statement_timeout), and Parley stops waiting on a server that sends nothing for 5 s longer "
+        "(twice the limit, if under 5 s); "
+        "both answer 503. CSV exports are exempt from the cancel, not from the wait. SQLite has no "
+        "cancel: there it is how long a statement waits for another writer's lock (the busy timeout).",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=300,
+        description="How long a request waits for a free connection of the pool before it is answered 503.",
     )
     secret_key: str | None = Field(
         default=None,
@@ -125,6 +150,33 @@ class Settings(BaseSettings):
         description="How long live events are kept, so a stream can resume after a disconnect "
         "(seconds, or ISO 8601 such as PT24H); older ones are pruned in the background.",
     )
+    header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=600,
+        description="How long a client may take to send a request's line and headers (parley serve); "
+        "a slower one is disconnected.",
+    )
+    max_url_bytes: int = Field(
+        default=16 * 1024,
+        ge=256,
+        le=1024 * 1024,
+        description="Longest request target (path and query string) parley serve reads; a longer one "
+        "is answered 414.",
+    )
+    max_header_bytes: int = Field(
+        default=32 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Most bytes of header names and values in one request (parley serve); more is "
+        "answered 431.",
+    )
+    max_headers: int = Field(
+        default=100,
+        ge=8,
+        le=10_000,
+        description="Most header lines in one request (parley serve); more is answered 431.",
+    )
     live_recheck_seconds: float = Field(
         default=30.0,
         gt=0,
@@ -132,3 +184,11 @@ class Settings(BaseSettings):
         description="How often a live stream checks its credentials again; a revoked token or a "
         "removed membership ends the stream within this time.",
     )
+
+    def database_limits(self) -> DatabaseLimits:
+        """The waits on the database of a serving process (``db.engine.build_engine``)."""
+        return DatabaseLimits.serving(
+            connect=self.db_connect_timeout_seconds,
+            statement=self.db_statement_timeout_seconds or None,
+            pool=self.db_pool_timeout_seconds,
+        )

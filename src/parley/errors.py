@@ -39,9 +39,15 @@ NOT_FOUND = ProblemKind(404, "Not Found", "not-found", "There is nothing at this
 METHOD_NOT_ALLOWED = ProblemKind(
     405, "Method Not Allowed", "method-not-allowed", "This address does not accept that HTTP method."
 )
+REQUEST_TIMEOUT = ProblemKind(
+    408, "Request Timeout", "request-timeout", "The request did not arrive in time."
+)
 CONFLICT = ProblemKind(409, "Conflict", "conflict", "This conflicts with the current state.")
 PAYLOAD_TOO_LARGE = ProblemKind(
     413, "Content Too Large", "payload-too-large", "The request body is larger than this address accepts."
+)
+URI_TOO_LONG = ProblemKind(
+    414, "URI Too Long", "uri-too-long", "The request target is longer than this server reads."
 )
 UNSUPPORTED_MEDIA_TYPE = ProblemKind(
     415,
@@ -54,6 +60,12 @@ RANGE_NOT_SATISFIABLE = ProblemKind(
     "Range Not Satisfiable",
     "range-not-satisfiable",
     "No part of the requested range lies within the file.",
+)
+HEADERS_TOO_LARGE = ProblemKind(
+    431,
+    "Request Header Fields Too Large",
+    "request-header-fields-too-large",
+    "The request's headers are larger than this server reads.",
 )
 UNPROCESSABLE = ProblemKind(
     422, "Unprocessable Content", "unprocessable", "The request is well formed but cannot be carried out."
@@ -78,11 +90,14 @@ KINDS: tuple[ProblemKind, ...] = (
     FORBIDDEN,
     NOT_FOUND,
     METHOD_NOT_ALLOWED,
+    REQUEST_TIMEOUT,
     CONFLICT,
     PAYLOAD_TOO_LARGE,
+    URI_TOO_LONG,
     UNSUPPORTED_MEDIA_TYPE,
     RANGE_NOT_SATISFIABLE,
     UNPROCESSABLE,
+    HEADERS_TOO_LARGE,
     TOO_MANY_REQUESTS,
     INTERNAL_ERROR,
     SERVICE_UNAVAILABLE,

@@ -346,6 +346,7 @@ CASES: list[Case] = [
     *_auth("/web/agents", "/web/agents"),
     _method("/web/agents", "POST", "/web/agents"),
     _method("/healthz", "POST", "/healthz"),
+    _method("/readyz", "POST", "/readyz"),
     # Provider webhooks: the signature is the credential (tests/hooks check each scheme).
     _method("/hooks/{provider}/{hook_id}", "GET", "/hooks/retell/hk_none"),
     Case(

@@ -121,7 +121,7 @@ def test_stalled_exports_leave_other_orgs_reads_answered(
                     for _ in range(20)
                 ]
                 assert lists == [200] * 20
-                assert http.get("/healthz").status_code == 200
+                assert http.get("/readyz").status_code == 200
                 assert http.get(EXPORT, headers=bearer(quiet.tokens["read"])).status_code == 200
                 assert gate.running(large.id) == 2  # still stalled all along
 

@@ -111,7 +111,7 @@ def test_stalled_exporters_do_not_starve_other_orgs(
             reads = [http.get("/core/conversations", headers=bearer(quiet.tokens["read"])) for _ in range(40)]
             assert [r.status_code for r in reads] == [200] * 40
             assert all(len(r.json()["data"]) > 0 for r in reads)
-            assert http.get("/healthz").status_code == 200
+            assert http.get("/readyz").status_code == 200
             # The budget is still full: the stalled exports held it through every read above.
             refused = http.get(EXPORT, headers=bearer(quiet.tokens["read"]))
             assert refused.status_code == 429

@@ -48,7 +48,7 @@ class ExportBudget:
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine) -> ExportBudget:
         gate = ExportGate(settings.exports_per_org, settings.exports_per_process)
-        export_engine = build_export_engine(engine, settings.exports_per_process)
+        export_engine = build_export_engine(engine, settings.exports_per_process, settings.database_limits())
         return cls(
             gate,
             export_engine or engine,

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
@@ -21,12 +22,18 @@ from parley.errors import (
     INTERNAL_ERROR,
     INVALID_PARAMETER,
     METHOD_NOT_ALLOWED,
+    SERVICE_UNAVAILABLE,
     ParleyError,
     ProblemKind,
     kind_for_status,
 )
 
 PROBLEM_JSON = "application/problem+json"
+# What a client is told to wait before it tries again while the database is away.
+RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE = "The database is not answering; nothing was changed. Try again in a few seconds."
+# Set by the web inbox: the page a browser is shown instead (``parley.web``).
+UnavailablePage = Callable[[Request], Response]
 log = logging.getLogger(__name__)
 
 
@@ -70,7 +77,47 @@ def _allowed_methods(request: Request, exc: StarletteHTTPException) -> str:
     return ", ".join(sorted(allowed))
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or did not answer in time, rather
+    than that a statement is wrong: refused or dropped connections, connect and statement
+    timeouts, a terminated backend, SQLite's busy timeout or missing file, an exhausted pool."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no free connection in the pool in time
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    return False
+
+
+def _wants_page(request: Request) -> bool:
+    # A browser's navigation asks for HTML first; fetch() and API clients do not.
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept.split(",", 1)[0]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    async def database_error(request: Request, exc: Exception) -> Response:
+        if not database_unavailable(exc):
+            raise exc  # a wrong statement is a bug: the 500 handler logs it
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        log.warning(
+            "database unavailable, answered 503: %s %s: %s",
+            request.method,
+            request.url.path,
+            reason[0] if reason else type(exc).__name__,
+        )
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+        page: UnavailablePage | None = getattr(request.app.state, "unavailable_page", None)
+        if page is not None and _wants_page(request):
+            response = page(request)
+            response.headers.update(headers)
+            return response
+        return problem_response(SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE, headers=headers)
+
+    # Every database failure reaches a route as one of these two (pool timeouts are not DBAPI
+    # errors); this is the one place that turns them into an answer.
+    app.add_exception_handler(sa_exc.DBAPIError, database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, database_error)
+
     @app.exception_handler(ParleyError)
     async def parley_error(_request: Request, exc: ParleyError) -> Response:
         return problem_response(exc.problem_kind, exc.detail, parameter=exc.parameter, headers=exc.headers)

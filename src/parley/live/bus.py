@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
 
 from sqlalchemy import Engine, text
@@ -26,9 +27,12 @@ _log = logging.getLogger(__name__)
 
 
 class PostgresBus:
-    def __init__(self, engine: Engine, hub: Hub) -> None:
+    def __init__(self, engine: Engine, hub: Hub, *, connect_timeout: float = 5.0) -> None:
         self._engine = engine
         self._hub = hub
+        self._connect_timeout = max(2, math.ceil(connect_timeout))  # libpq takes whole seconds
+        # Whether this process is listening now; readiness (/readyz) reports it.
+        self.listening = False
         self._pending: set[int] = set()
         self._ready = threading.Condition()
         self._stopped = False
@@ -74,13 +78,19 @@ class PostgresBus:
         url = make_url(self._engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+                async with await psycopg.AsyncConnection.connect(
+                    url, autocommit=True, connect_timeout=self._connect_timeout
+                ) as connection:
                     await connection.execute(f"LISTEN {CHANNEL}")
+                    self.listening = True
                     async for notification in connection.notifies():
                         with contextlib.suppress(ValueError):
                             self._hub.wake(int(notification.payload))
             except asyncio.CancelledError:
                 raise
             except Exception:
+                self.listening = False
                 _log.warning("live notifications interrupted; reconnecting", exc_info=True)
                 await asyncio.sleep(_RECONNECT_SECONDS)
+            finally:
+                self.listening = False

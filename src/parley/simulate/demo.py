@@ -191,9 +191,10 @@ class DrainingServer(uvicorn.Server):
             super().handle_exit(sig, frame)
 
 
-def serve_with_simulation(application: Any, host: str, port: int, simulation: DemoSimulation) -> None:
-    """``uvicorn.run`` for one worker, winding the simulation down before the server stops."""
-    config = uvicorn.Config(application, host=host, port=port, log_level="info", proxy_headers=True)
+def serve_with_simulation(application: Any, simulation: DemoSimulation, **options: Any) -> None:
+    """``uvicorn.run(application, **options)`` for one worker, winding the simulation down before
+    the server stops."""
+    config = uvicorn.Config(application, **options)
     server = DrainingServer(config, simulation.stop)
     try:
         server.run()

@@ -47,6 +47,23 @@ def install_web(app: FastAPI) -> None:
     if agent_pages.serves_agent_pages(console):
         app.include_router(agent_pages.router_for(console))
 
+    def unavailable_page(request: Request) -> Response:
+        return render(
+            request,
+            "message.html",
+            {
+                "title": "Parley is unavailable",
+                "message": "The inbox cannot reach its database right now. Nothing was lost; "
+                "reload this page in a few seconds.",
+                "logout_form": False,
+                "csrf_field": CSRF_FIELD,
+            },
+            status_code=503,
+        )
+
+    # The one handler of database failures (``api.problems``) shows browsers this page.
+    app.state.unavailable_page = unavailable_page
+
     @app.exception_handler(LoginRequired)
     async def login_required(_request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(

@@ -1,0 +1,3 @@
+from stress.command import main
+
+main()
