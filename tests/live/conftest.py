@@ -32,12 +32,19 @@ class Server:
     env: dict[str, str]
     port: int
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Stop it; what it wrote to stderr (its log) is the answer."""
+        if self.process.returncode is not None:
+            return ""
         self.process.terminate()
-        self.process.communicate(timeout=30)
+        _, err = self.process.communicate(timeout=30)
+        return err or ""
 
 
-def start_server(settings: Settings, tmp_path: Path, port: int | None = None) -> Server:
+def start_server(
+    settings: Settings, tmp_path: Path, port: int | None = None, extra: dict[str, str] | None = None
+) -> Server:
+    """``parley serve`` on the test's database; ``extra`` adds PARLEY_* settings."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -47,6 +54,7 @@ def start_server(settings: Settings, tmp_path: Path, port: int | None = None) ->
         "PARLEY_PASSWORD_TIME_COST": "1",
         "PARLEY_PASSWORD_MEMORY_KIB": "64",
         "PARLEY_LIVE_RECHECK_SECONDS": "1",
+        **(extra or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "parley", "serve", "--port", str(port)],

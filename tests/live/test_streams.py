@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 
-from parley.config import Settings
 from tests.api.conftest import World, bearer
-from tests.live.conftest import Server, Stream, open_stream, start_server
+from tests.live.conftest import Server, Stream, open_stream
 
 LIVE = "/core/conversations/live"
 
@@ -214,44 +212,6 @@ def test_bad_stream_requests_are_refused(server: Server, world: World) -> None:
     )
     assert httpx.get(f"{server.url}/core/conversations/42/live", headers=headers).status_code == 404
     assert httpx.get(f"{server.url}{LIVE}").status_code == 401
-
-
-@pytest.mark.postgres_only
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_events_cross_processes_and_survive_a_restart(
-    settings: Settings, tmp_path: Path, world: World, database_url: str
-) -> None:
-    """Two servers on one PostgreSQL: a change written through one reaches a viewer of the
-    other; that one restarts, and the viewer resumes with Last-Event-ID without a gap."""
-    writer, reader = start_server(settings, tmp_path), start_server(settings, tmp_path)
-    try:
-        headers = bearer(world.acme.tokens["read"])
-        made = write(
-            writer, world, "POST", "/core/conversations", {"channel": "text", "direction": "inbound"}
-        )
-        with watching(reader, LIVE, headers) as stream:
-            stream.until("snapshot")
-            write(writer, world, "PATCH", f"/core/conversations/{made['id']}", {"summary": "first"})
-            last = stream.until("updated")
-        port = reader.port
-        reader.stop()
-        for n in range(3):
-            write(
-                writer,
-                world,
-                "PATCH",
-                f"/core/conversations/{made['id']}",
-                {"summary": f"during restart {n}"},
-            )
-        reader = start_server(settings, tmp_path, port)
-        with watching(reader, LIVE, {**headers, "Last-Event-ID": str(last.id)}) as stream:
-            ids = [int(stream.until("updated").id or 0) for _ in range(3)]
-            write(writer, world, "PATCH", f"/core/conversations/{made['id']}", {"summary": "after"})
-            ids.append(int(stream.until("updated").id or 0))
-        assert ids == list(range(int(last.id or 0) + 1, int(last.id or 0) + 5))
-    finally:
-        writer.stop()
-        reader.stop()
 
 
 def test_a_revoked_token_ends_its_stream(server: Server, world: World, engine: Any) -> None:
