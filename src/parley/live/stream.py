@@ -103,7 +103,11 @@ async def events(
     try:
         if after is None:
             position, state = await to_thread.run_sync(_snapshot, engine, viewer)
-            yield ServerSentEvent(_data(state), event="snapshot", id=str(position))
+            snapshot = ServerSentEvent(_data(state), event="snapshot", id=str(position))
+            # Not kept in this frame for the stream's life: up to SNAPSHOT_LIMIT conversations.
+            del state
+            yield snapshot
+            del snapshot
         elif await to_thread.run_sync(_resumable, engine, org_id, after):
             position = after
         else:
@@ -127,10 +131,12 @@ async def events(
                     return
                 checked = time.monotonic()
                 continue
-            async with feed.changed:
-                if feed.position <= position:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(feed.changed.wait(), wait)
+            # asyncio.timeout, not wait_for: wait_for wraps the wait in a task of its own, one
+            # more object per idle viewer and one more task per viewer at every wake-up.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait), feed.changed:
+                    if feed.position <= position:
+                        await feed.changed.wait()
     finally:
         hub.leave(feed)
 
