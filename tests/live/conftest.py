@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -135,3 +137,36 @@ def open_stream(client: httpx.Client, url: str, headers: dict[str, str]) -> tupl
     assert response.status_code == 200, response.read()
     assert response.headers["content-type"].startswith("text/event-stream")
     return Stream(response, response.iter_lines()), context
+
+
+class Watcher:
+    """A viewer reading its stream in a thread, so the test can wait for a message with a limit."""
+
+    def __init__(
+        self, server: Server, headers: dict[str, str], path: str = "/core/conversations/live"
+    ) -> None:
+        self.messages: queue.Queue[Message | BaseException] = queue.Queue()
+        self._client = httpx.Client(base_url=server.url)
+        self._stream, self._context = open_stream(self._client, path, headers)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                self.messages.put(self._stream.next())
+        except BaseException as exc:  # the stream ended or was closed: the test sees it
+            self.messages.put(exc)
+
+    def next(self, seconds: float = 20.0) -> Message:
+        found = self.messages.get(timeout=seconds)
+        if isinstance(found, BaseException):
+            raise AssertionError("the stream ended") from found
+        return found
+
+    def close(self) -> None:
+        self._client.close()
+
+    @property
+    def raw(self) -> list[str]:
+        return self._stream.raw

@@ -13,7 +13,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ import pytest
 
 from parley.config import Settings
 from tests.api.conftest import World, bearer
-from tests.live.conftest import Message, Server, free_port, open_stream, start_server
+from tests.live.conftest import Server, Watcher, free_port, start_server
 
 LIVE = "/core/conversations/live"
 REDIS_URL = os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -37,33 +36,6 @@ def bus_settings(bus: str, url: str | None = None) -> dict[str, str]:
     """PARLEY_* settings for a bus, on a channel no other test run uses."""
     found = {"notify": "", "redis": REDIS_URL, "nats": NATS_URL}[bus]
     return {**NO_POLL, "PARLEY_BUS_URL": url or found, "PARLEY_BUS_CHANNEL": f"t_{secrets.token_hex(6)}"}
-
-
-class Watcher:
-    """A viewer reading its stream in a thread, so the test can wait for a message with a limit."""
-
-    def __init__(self, server: Server, headers: dict[str, str]) -> None:
-        self.messages: queue.Queue[Message | BaseException] = queue.Queue()
-        self._client = httpx.Client(base_url=server.url)
-        self._stream, self._context = open_stream(self._client, LIVE, headers)
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        try:
-            while True:
-                self.messages.put(self._stream.next())
-        except BaseException as exc:  # the stream ended or was closed: the test sees it
-            self.messages.put(exc)
-
-    def next(self, seconds: float = 20.0) -> Message:
-        found = self.messages.get(timeout=seconds)
-        if isinstance(found, BaseException):
-            raise AssertionError("the stream ended") from found
-        return found
-
-    def close(self) -> None:
-        self._client.close()
 
 
 def write(server: Server, world: World, conversation_id: str, summary: str) -> None:

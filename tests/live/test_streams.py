@@ -3,16 +3,21 @@ raw bytes, filters, one conversation, resume with Last-Event-ID, and reset past 
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 
+from parley.config import Settings
 from tests.api.conftest import World, bearer
-from tests.live.conftest import Server, Stream, open_stream
+from tests.live.conftest import Server, Stream, Watcher, open_stream, start_server
 
 LIVE = "/core/conversations/live"
 
@@ -231,3 +236,103 @@ def test_a_revoked_token_ends_its_stream(server: Server, world: World, engine: A
         assert "revoked" in str(closed.data["reason"])
         with pytest.raises(AssertionError, match="the stream ended"):
             stream.next()
+
+
+def test_a_filtered_stream_says_when_a_conversation_leaves_its_filters(server: Server, world: World) -> None:
+    with watching(server, f"{LIVE}?status=in_progress", bearer(world.acme.tokens["read"])) as stream:
+        stream.until("snapshot")
+        made = write(
+            server,
+            world,
+            "POST",
+            "/core/conversations",
+            {"channel": "telephone", "direction": "inbound", "status": "in_progress"},
+        )
+        assert stream.until("created").data["conversation_id"] == made["id"]
+        write(server, world, "PATCH", f"/core/conversations/{made['id']}", {"status": "completed"})
+        left = stream.next()  # the change itself is not shown: the conversation is outside now
+        assert (left.event, left.data["conversation_id"], left.data["conversation"]) == (
+            "left",
+            made["id"],
+            None,
+        )
+        # Turns of a conversation outside the filters are not mentioned at all.
+        write(
+            server,
+            world,
+            "POST",
+            f"/core/conversations/{made['id']}/turns",
+            {"turns": [{"seq": 0, "speaker": "agent", "text": "after the end"}]},
+        )
+        again = write(
+            server,
+            world,
+            "POST",
+            "/core/conversations",
+            {"channel": "telephone", "direction": "inbound", "status": "in_progress"},
+        )
+        following = stream.next()
+        assert (following.event, following.data["conversation_id"]) == ("created", again["id"])
+        assert int(following.id or 0) == int(left.id or 0) + 2  # the turns event in between was skipped
+
+
+def _raw_lines(server: Server, headers: dict[str, str]) -> Iterator[str]:
+    with (
+        httpx.Client(base_url=server.url, timeout=httpx.Timeout(20.0)) as client,
+        client.stream("GET", LIVE, headers=headers) as response,
+    ):
+        yield from response.iter_lines()
+
+
+def test_an_idle_stream_sends_heartbeat_comments(settings: Settings, tmp_path: Path, world: World) -> None:
+    server = start_server(settings, tmp_path, extra={"PARLEY_LIVE_HEARTBEAT_SECONDS": "0.2"})
+    try:
+        lines = _raw_lines(server, bearer(world.acme.tokens["read"]))
+        first = list(itertools.takewhile(bool, lines))  # the snapshot, up to its blank line
+        assert "event: snapshot" in first
+        # Nothing is written: every further line is a heartbeat or the blank line ending one.
+        after = [line for line in itertools.islice(lines, 6) if line]
+        lines.close()  # type: ignore[attr-defined]
+        assert len(after) == 3 and all(line.startswith(":") for line in after)
+    finally:
+        server.stop()
+
+
+def test_a_client_that_stops_reading_is_cut_off_and_slows_no_one(
+    settings: Settings, tmp_path: Path, world: World
+) -> None:
+    """A viewer that never reads fills its socket and is then disconnected; another viewer gets
+    every event meanwhile."""
+    server = start_server(settings, tmp_path, extra={"PARLEY_LIVE_SEND_TIMEOUT_SECONDS": "1"})
+    token = world.acme.tokens["sensitive"]
+    stalled = socket.socket()
+    reader = None
+    try:
+        made = write(
+            server, world, "POST", "/core/conversations", {"channel": "text", "direction": "inbound"}
+        )
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", server.port))
+        stalled.sendall(
+            f"GET {LIVE} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        )
+        reader = Watcher(server, bearer(token))
+        assert reader.next().event == "snapshot"
+        text = "x" * 20_000
+        for batch in range(10):  # 10 events of about 1 MB: more than both sockets' buffers hold
+            turns = [{"seq": batch * 50 + n, "speaker": "user", "text": text} for n in range(50)]
+            write(server, world, "POST", f"/core/conversations/{made['id']}/turns", {"turns": turns})
+        ids = [int(reader.next().id or 0) for _ in range(10)]
+        assert ids == list(range(ids[0], ids[0] + 10))
+        whole = sum(len(line) for line in reader.raw)
+        stalled.settimeout(30)
+        got = 0
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := stalled.recv(1 << 16):
+                got += len(chunk)
+        assert got < whole  # the stream ended (it never ends by itself) before it had everything
+    finally:
+        stalled.close()
+        if reader is not None:
+            reader.close()
+        server.stop()

@@ -32,6 +32,12 @@ from parley.live.hub import Feed, Hub
 from parley.live.log import Event, in_window, last_seq
 
 SNAPSHOT_LIMIT = 1000
+# A filtered stream tells of a conversation that changed and does not match its filters now:
+# "remove it if you show it". Only the kinds that change what filters look at (status,
+# duration, analysis, tags, recording) can make one leave; a conversation created outside the
+# filters, or whose turns grew, was never shown and is not mentioned.
+LEFT = "left"
+_CAN_LEAVE = frozenset({"status_changed", "updated", "recording_ready"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,4 +173,10 @@ async def _visible(
         return kept
     ids = [event.conversation_id for event, row in kept if row is not None]
     matching = await to_thread.run_sync(_matching, engine, viewer, ids) if ids else set()
-    return [(event, row) for event, row in kept if row is None or event.conversation_id in matching]
+    shown: list[tuple[Event, ConversationRow | None]] = []
+    for event, row in kept:
+        if row is None or event.conversation_id in matching:
+            shown.append((event, row))
+        elif event.kind in _CAN_LEAVE:
+            shown.append((Event(event.seq, event.conversation_id, LEFT, {}), None))
+    return shown
