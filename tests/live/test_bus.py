@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from pydantic import ValidationError
 
 from parley.config import Settings
 from tests.api.conftest import World, bearer
@@ -217,3 +218,26 @@ def test_with_its_bus_unreachable_a_server_still_writes_and_streams(
             watcher.close()
         log = server.stop()
     assert UNREACHABLE in log and f"{bus}://" in log
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("bus_url", "http://127.0.0.1:6379", "must start with redis://"),
+        ("bus_url", "kafka://broker:9092", "must start with redis://"),
+        ("bus_channel", "parley events; DROP", "should match pattern"),
+    ],
+)
+def test_a_bus_setting_it_cannot_use_is_refused_with_a_sentence(setting: str, value: str, says: str) -> None:
+    with pytest.raises(ValidationError, match=says):
+        Settings(**{setting: value})  # type: ignore[arg-type]
+
+
+def test_the_bus_urls_it_knows_are_accepted() -> None:
+    for url in (
+        "redis://127.0.0.1:6379/0",
+        "rediss://cache:6380",
+        "nats://127.0.0.1:4222",
+        "tls://nats:4222",
+    ):
+        assert Settings(bus_url=url).bus_url == url
