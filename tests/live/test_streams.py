@@ -336,3 +336,35 @@ def test_a_client_that_stops_reading_is_cut_off_and_slows_no_one(
         if reader is not None:
             reader.close()
         server.stop()
+
+
+def test_viewers_with_different_field_policies_each_get_their_own(server: Server, world: World) -> None:
+    """Messages are built once per field policy and shared: a viewer without read_sensitive,
+    watching at the same time as one with it, still never gets a sensitive byte."""
+    plain = Watcher(server, bearer(world.acme.tokens["read"]))
+    full = Watcher(server, bearer(world.acme.tokens["sensitive"]))
+    try:
+        assert plain.next().event == full.next().event == "snapshot"
+        made = write(
+            server, world, "POST", "/core/conversations", {"channel": "text", "direction": "inbound"}
+        )
+        for n in range(3):
+            write(
+                server,
+                world,
+                "POST",
+                f"/core/conversations/{made['id']}/turns",
+                {"turns": [{"seq": n, "speaker": "user", "text": f"my secret number {n} is 4111"}]},
+            )
+        seen = {
+            name: [watcher.next() for _ in range(4)] for name, watcher in (("plain", plain), ("full", full))
+        }
+        assert [m.id for m in seen["plain"]] == [m.id for m in seen["full"]]
+        assert all(m.data["changes"] == {} for m in seen["plain"][1:])
+        assert [m.data["changes"]["transcript"][0]["text"] for m in seen["full"][1:]] == [  # type: ignore[index]
+            f"my secret number {n} is 4111" for n in range(3)
+        ]
+        assert "4111" not in "\n".join(plain.raw)
+    finally:
+        plain.close()
+        full.close()

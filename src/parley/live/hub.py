@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from anyio import to_thread
@@ -45,6 +45,14 @@ class Feed:
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    # Messages as sent, by (seq, field policy): viewers who may see the same fields get the same
+    # bytes, built once rather than once each (``stream.py``). Bounded by clearing when full.
+    rendered: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    _policies: dict[Hashable, int] = field(default_factory=dict)
+
+    def policy(self, key: Hashable) -> int:
+        """A small number for a field policy (what decides a message's bytes), the same for equal keys."""
+        return self._policies.setdefault(key, len(self._policies))
 
     def since(self, after: int) -> list[tuple[Event, ConversationRow | None]] | None:
         """Buffered events after ``after``; None when the buffer no longer reaches back there."""
