@@ -11,6 +11,8 @@ from pathlib import Path
 
 from benchmarks.runner import Options, run
 
+BUSES = ("notify", "redis", "nats")
+
 
 def _common(p: argparse.ArgumentParser, defaults: Options) -> None:
     p.add_argument("--rows", type=int, default=defaults.rows, help="conversations in the big org")
@@ -46,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     v = commands.add_parser("live", help="latency from a write to a live viewer of another server process")
     v.add_argument("--db", choices=("sqlite", "postgres"), default="postgres")
     v.add_argument("--writes", type=int, default=30)
+    v.add_argument("--bus", choices=BUSES, default="notify", help="how the processes wake each other")
     v.add_argument("--postgres-url", default=defaults.postgres_url)
     g = commands.add_parser(
         "ingest", help="conversations and turns per second through HTTP, readers under load"
@@ -57,12 +60,26 @@ def main(argv: list[str] | None = None) -> int:
     w = commands.add_parser("viewers", help="a change's latency to many live viewers, and their memory")
     w.add_argument("--db", choices=("sqlite", "postgres"), default="postgres")
     w.add_argument("--viewers", type=int, nargs="+", default=[100, 1000])
+    w.add_argument(
+        "--bus", choices=BUSES, nargs="+", default=list(BUSES), help="buses to compare (PostgreSQL)"
+    )
+    w.add_argument("--rounds", type=int, default=2)
     w.add_argument("--postgres-url", default=defaults.postgres_url)
+    c = commands.add_parser("logcost", help="ingestion with the event log against without it")
+    c.add_argument("--db", choices=("sqlite", "postgres"), default="postgres")
+    c.add_argument("--seconds", type=float, default=5.0)
+    c.add_argument("--rounds", type=int, default=3)
+    c.add_argument("--postgres-url", default=defaults.postgres_url)
     args = parser.parse_args(argv)
     if args.command == "viewers":
         from benchmarks.viewers import run_viewers
 
-        print(run_viewers(args.db, args.viewers, args.postgres_url))
+        print(run_viewers(args.db, args.viewers, args.postgres_url, args.bus, args.rounds))
+        return 0
+    if args.command == "logcost":
+        from benchmarks.logcost import run_logcost
+
+        print(run_logcost(args.db, args.seconds, args.rounds, args.postgres_url))
         return 0
     if args.command == "ingest":
         from benchmarks.ingest import run_ingest
@@ -72,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "live":
         from benchmarks.live import run_live
 
-        print(run_live(args.db, args.writes, args.postgres_url))
+        print(run_live(args.db, args.writes, args.postgres_url, args.bus))
         return 0
     options = Options(
         rows=args.rows,

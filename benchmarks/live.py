@@ -1,14 +1,16 @@
-"""``python -m benchmarks live [--db sqlite|postgres] [--writes N]``: how long a change takes to reach a
-live viewer of another server process.
+"""``python -m benchmarks live [--db sqlite|postgres] [--writes N] [--bus notify|redis|nats]``: how long
+a change takes to reach a live viewer of another server process.
 
 Two ``parley serve`` processes share a fresh database; a viewer streams ``/core/conversations/live``
 from the second while the first answers PATCHes; each latency runs from the PATCH's answer to the
-event's arrival. On PostgreSQL the second process is woken by NOTIFY; on SQLite only by its poll.
+event's arrival. The second process is woken by the bus (NOTIFY on PostgreSQL unless ``--bus``
+names Redis or NATS); on SQLite without a bus only by its poll.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import statistics
 import tempfile
 import threading
@@ -48,7 +50,10 @@ def fresh_database(db: str, folder: Path, server: str, name: str = DATABASE) -> 
     return url
 
 
-def run_live(db: str, writes: int, server: str = DEFAULT_POSTGRES) -> str:
+def run_live(db: str, writes: int, server: str = DEFAULT_POSTGRES, bus: str = "notify") -> str:
+    from benchmarks.viewers import BUS_URLS
+
+    settings = {"PARLEY_BUS_URL": BUS_URLS[bus], "PARLEY_BUS_CHANNEL": f"bench_{secrets.token_hex(4)}"}
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         url = fresh_database(db, folder, server)
@@ -62,8 +67,8 @@ def run_live(db: str, writes: int, server: str = DEFAULT_POSTGRES) -> str:
         engine.dispose()
         headers = {"Authorization": f"Bearer {token}"}
         with (
-            parley(url, folder / "rec", folder / "writer.log") as writer,
-            parley(url, folder / "rec", folder / "reader.log") as reader,
+            parley(url, folder / "rec", folder / "writer.log", settings=settings) as writer,
+            parley(url, folder / "rec", folder / "reader.log", settings=settings) as reader,
         ):
             base_w, base_r = f"http://127.0.0.1:{writer.port}", f"http://127.0.0.1:{reader.port}"
             made = httpx.post(
@@ -105,6 +110,6 @@ def run_live(db: str, writes: int, server: str = DEFAULT_POSTGRES) -> str:
         return f"{db}: no event arrived"
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     return (
-        f"{db}: {len(latencies)}/{writes} events reached the other process; "
+        f"{db}, bus {bus}: {len(latencies)}/{writes} events reached the other process; "
         f"p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms"
     )

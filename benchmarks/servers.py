@@ -113,14 +113,23 @@ def parley_command() -> list[str]:
 
 
 @contextmanager
-def parley(database_url: str, recordings_dir: Path, log: Path, workers: int = 1) -> Iterator[Server]:
-    """``parley serve`` as a user would start it, configured through PARLEY_* variables."""
+def parley(
+    database_url: str,
+    recordings_dir: Path,
+    log: Path,
+    workers: int = 1,
+    settings: dict[str, str] | None = None,
+    command: list[str] | None = None,
+) -> Iterator[Server]:
+    """``parley serve`` as a user would start it, configured through PARLEY_* variables
+    (``settings`` adds some); ``command`` replaces the ``parley`` executable."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")},
         "PARLEY_DATABASE_URL": database_url,
         "PARLEY_RECORDINGS_DIR": str(recordings_dir),
+        **(settings or {}),
     }
-    command = [*parley_command(), "serve", "--host", "127.0.0.1", "--port", str(free_port())]
+    command = [*(command or parley_command()), "serve", "--host", "127.0.0.1", "--port", str(free_port())]
     command += ["--workers", str(workers)]
     with _running(command, env, log, "/healthz") as server:
         yield server

@@ -21,7 +21,7 @@ from parley.config import Settings
 from parley.db.engine import ON_COMMIT, build_engine
 from parley.db.instance import instance_secret
 from parley.ingest.background import background_worker
-from parley.live.bus import PostgresBus
+from parley.live.bus import open_bus
 from parley.live.hub import Hub
 from parley.live.retention import prune_events
 from parley.web import install_web
@@ -45,23 +45,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         hub.start(asyncio.get_running_loop())
         tasks = [asyncio.create_task(prune_events(engine, settings.live_retention), name="parley-live-prune")]
-        bus = app.state.bus = (
-            PostgresBus(engine, hub, connect_timeout=settings.db_connect_timeout_seconds)
-            if engine.dialect.name == "postgresql"
-            else None
-        )
-        if bus is not None:  # SQLite: one process writes, and its own writes wake its feeds
-            bus.start()
+        bus = app.state.bus = open_bus(settings, engine, hub.wake_here)
+        if bus is not None:
             hub.on_publish = bus.publish
-            tasks.append(asyncio.create_task(bus.listen(), name="parley-live-listen"))
+            tasks.append(asyncio.create_task(bus.run(), name="parley-live-bus"))
         try:
             with background_worker(engine, settings):
                 yield
         finally:
             for task in tasks:
                 task.cancel()
-            if bus is not None:
-                bus.stop()
+            # The bus lets go of its connections as it ends.
+            await asyncio.gather(*tasks, return_exceptions=True)
             await hub.stop()
             password_threads.close()
             exports.dispose()
@@ -82,7 +77,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.bus = None  # the lifespan starts one on PostgreSQL
     app.state.readiness = health.Readiness(engine)
     app.state.passwords = Passwords.from_settings(settings)
-    hub = app.state.hub = Hub(engine)
+    hub = app.state.hub = Hub(engine, settings.live_poll_seconds)
     # Every committed write wakes the live feeds (``db.engine.write_connection``).
     engine.update_execution_options(**{ON_COMMIT: hub.publish})
     app.state.password_threads = password_threads

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from parley.db.engine import DatabaseLimits
+
+BUS_SCHEMES = ("redis", "rediss", "nats", "tls")
 
 
 def _default_database_url() -> str:
@@ -192,3 +195,47 @@ class Settings(BaseSettings):
             statement=self.db_statement_timeout_seconds or None,
             pool=self.db_pool_timeout_seconds,
         )
+
+    live_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="How often each process reads the event log for its live viewers even when no "
+        "wake-up came: the longest a change from another process waits when the bus is down.",
+    )
+    live_heartbeat_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="How often a live stream sends a comment line while idle, so proxies keep it open.",
+    )
+    live_send_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="A live viewer that takes no data for this long is cut off, so a client that "
+        "stops reading holds no buffer growing on the server.",
+    )
+    bus_url: str = Field(
+        default="",
+        description="Where processes sharing the database wake each other's live viewers: "
+        "redis://host:6379/0 (Redis pub/sub) or nats://host:4222 (NATS). Empty: PostgreSQL's "
+        "LISTEN/NOTIFY on PostgreSQL; on SQLite each process wakes only its own viewers.",
+    )
+    bus_channel: str = Field(
+        default="parley_events",
+        pattern=r"^[A-Za-z0-9_]{1,63}$",
+        description="The channel (NOTIFY, Redis) or subject (NATS) of the wake-ups; deployments "
+        "sharing one bus server keep apart by it.",
+    )
+
+    @field_validator("bus_url")
+    @classmethod
+    def _known_bus(cls, value: str) -> str:
+        value = value.strip()
+        if value and urlsplit(value).scheme not in BUS_SCHEMES:
+            raise ValueError(
+                "PARLEY_BUS_URL must start with redis://, rediss://, nats:// or tls:// (or be empty "
+                "for PostgreSQL's NOTIFY)"
+            )
+        return value

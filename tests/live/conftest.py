@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,12 +34,19 @@ class Server:
     env: dict[str, str]
     port: int
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Stop it; what it wrote to stderr (its log) is the answer."""
+        if self.process.returncode is not None:
+            return ""
         self.process.terminate()
-        self.process.communicate(timeout=30)
+        _, err = self.process.communicate(timeout=30)
+        return err or ""
 
 
-def start_server(settings: Settings, tmp_path: Path, port: int | None = None) -> Server:
+def start_server(
+    settings: Settings, tmp_path: Path, port: int | None = None, extra: dict[str, str] | None = None
+) -> Server:
+    """``parley serve`` on the test's database; ``extra`` adds PARLEY_* settings."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -47,6 +56,7 @@ def start_server(settings: Settings, tmp_path: Path, port: int | None = None) ->
         "PARLEY_PASSWORD_TIME_COST": "1",
         "PARLEY_PASSWORD_MEMORY_KIB": "64",
         "PARLEY_LIVE_RECHECK_SECONDS": "1",
+        **(extra or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "parley", "serve", "--port", str(port)],
@@ -127,3 +137,36 @@ def open_stream(client: httpx.Client, url: str, headers: dict[str, str]) -> tupl
     assert response.status_code == 200, response.read()
     assert response.headers["content-type"].startswith("text/event-stream")
     return Stream(response, response.iter_lines()), context
+
+
+class Watcher:
+    """A viewer reading its stream in a thread, so the test can wait for a message with a limit."""
+
+    def __init__(
+        self, server: Server, headers: dict[str, str], path: str = "/core/conversations/live"
+    ) -> None:
+        self.messages: queue.Queue[Message | BaseException] = queue.Queue()
+        self._client = httpx.Client(base_url=server.url)
+        self._stream, self._context = open_stream(self._client, path, headers)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                self.messages.put(self._stream.next())
+        except BaseException as exc:  # the stream ended or was closed: the test sees it
+            self.messages.put(exc)
+
+    def next(self, seconds: float = 20.0) -> Message:
+        found = self.messages.get(timeout=seconds)
+        if isinstance(found, BaseException):
+            raise AssertionError("the stream ended") from found
+        return found
+
+    def close(self) -> None:
+        self._client.close()
+
+    @property
+    def raw(self) -> list[str]:
+        return self._stream.raw

@@ -3,6 +3,9 @@ raw bytes, filters, one conversation, resume with Last-Event-ID, and reset past 
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,7 +17,7 @@ import pytest
 
 from parley.config import Settings
 from tests.api.conftest import World, bearer
-from tests.live.conftest import Server, Stream, open_stream, start_server
+from tests.live.conftest import Server, Stream, Watcher, open_stream, start_server
 
 LIVE = "/core/conversations/live"
 
@@ -216,44 +219,6 @@ def test_bad_stream_requests_are_refused(server: Server, world: World) -> None:
     assert httpx.get(f"{server.url}{LIVE}").status_code == 401
 
 
-@pytest.mark.postgres_only
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_events_cross_processes_and_survive_a_restart(
-    settings: Settings, tmp_path: Path, world: World, database_url: str
-) -> None:
-    """Two servers on one PostgreSQL: a change written through one reaches a viewer of the
-    other; that one restarts, and the viewer resumes with Last-Event-ID without a gap."""
-    writer, reader = start_server(settings, tmp_path), start_server(settings, tmp_path)
-    try:
-        headers = bearer(world.acme.tokens["read"])
-        made = write(
-            writer, world, "POST", "/core/conversations", {"channel": "text", "direction": "inbound"}
-        )
-        with watching(reader, LIVE, headers) as stream:
-            stream.until("snapshot")
-            write(writer, world, "PATCH", f"/core/conversations/{made['id']}", {"summary": "first"})
-            last = stream.until("updated")
-        port = reader.port
-        reader.stop()
-        for n in range(3):
-            write(
-                writer,
-                world,
-                "PATCH",
-                f"/core/conversations/{made['id']}",
-                {"summary": f"during restart {n}"},
-            )
-        reader = start_server(settings, tmp_path, port)
-        with watching(reader, LIVE, {**headers, "Last-Event-ID": str(last.id)}) as stream:
-            ids = [int(stream.until("updated").id or 0) for _ in range(3)]
-            write(writer, world, "PATCH", f"/core/conversations/{made['id']}", {"summary": "after"})
-            ids.append(int(stream.until("updated").id or 0))
-        assert ids == list(range(int(last.id or 0) + 1, int(last.id or 0) + 5))
-    finally:
-        writer.stop()
-        reader.stop()
-
-
 def test_a_revoked_token_ends_its_stream(server: Server, world: World, engine: Any) -> None:
     from sqlalchemy import update
 
@@ -271,3 +236,135 @@ def test_a_revoked_token_ends_its_stream(server: Server, world: World, engine: A
         assert "revoked" in str(closed.data["reason"])
         with pytest.raises(AssertionError, match="the stream ended"):
             stream.next()
+
+
+def test_a_filtered_stream_says_when_a_conversation_leaves_its_filters(server: Server, world: World) -> None:
+    with watching(server, f"{LIVE}?status=in_progress", bearer(world.acme.tokens["read"])) as stream:
+        stream.until("snapshot")
+        made = write(
+            server,
+            world,
+            "POST",
+            "/core/conversations",
+            {"channel": "telephone", "direction": "inbound", "status": "in_progress"},
+        )
+        assert stream.until("created").data["conversation_id"] == made["id"]
+        write(server, world, "PATCH", f"/core/conversations/{made['id']}", {"status": "completed"})
+        left = stream.next()  # the change itself is not shown: the conversation is outside now
+        assert (left.event, left.data["conversation_id"], left.data["conversation"]) == (
+            "left",
+            made["id"],
+            None,
+        )
+        # Turns of a conversation outside the filters are not mentioned at all.
+        write(
+            server,
+            world,
+            "POST",
+            f"/core/conversations/{made['id']}/turns",
+            {"turns": [{"seq": 0, "speaker": "agent", "text": "after the end"}]},
+        )
+        again = write(
+            server,
+            world,
+            "POST",
+            "/core/conversations",
+            {"channel": "telephone", "direction": "inbound", "status": "in_progress"},
+        )
+        following = stream.next()
+        assert (following.event, following.data["conversation_id"]) == ("created", again["id"])
+        assert int(following.id or 0) == int(left.id or 0) + 2  # the turns event in between was skipped
+
+
+def _raw_lines(server: Server, headers: dict[str, str]) -> Iterator[str]:
+    with (
+        httpx.Client(base_url=server.url, timeout=httpx.Timeout(20.0)) as client,
+        client.stream("GET", LIVE, headers=headers) as response,
+    ):
+        yield from response.iter_lines()
+
+
+def test_an_idle_stream_sends_heartbeat_comments(settings: Settings, tmp_path: Path, world: World) -> None:
+    server = start_server(settings, tmp_path, extra={"PARLEY_LIVE_HEARTBEAT_SECONDS": "0.2"})
+    try:
+        lines = _raw_lines(server, bearer(world.acme.tokens["read"]))
+        first = list(itertools.takewhile(bool, lines))  # the snapshot, up to its blank line
+        assert "event: snapshot" in first
+        # Nothing is written: every further line is a heartbeat or the blank line ending one.
+        after = [line for line in itertools.islice(lines, 6) if line]
+        lines.close()  # type: ignore[attr-defined]
+        assert len(after) == 3 and all(line.startswith(":") for line in after)
+    finally:
+        server.stop()
+
+
+def test_a_client_that_stops_reading_is_cut_off_and_slows_no_one(
+    settings: Settings, tmp_path: Path, world: World
+) -> None:
+    """A viewer that never reads fills its socket and is then disconnected; another viewer gets
+    every event meanwhile."""
+    server = start_server(settings, tmp_path, extra={"PARLEY_LIVE_SEND_TIMEOUT_SECONDS": "1"})
+    token = world.acme.tokens["sensitive"]
+    stalled = socket.socket()
+    reader = None
+    try:
+        made = write(
+            server, world, "POST", "/core/conversations", {"channel": "text", "direction": "inbound"}
+        )
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", server.port))
+        stalled.sendall(
+            f"GET {LIVE} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        )
+        reader = Watcher(server, bearer(token))
+        assert reader.next().event == "snapshot"
+        text = "x" * 20_000
+        for batch in range(10):  # 10 events of about 1 MB: more than both sockets' buffers hold
+            turns = [{"seq": batch * 50 + n, "speaker": "user", "text": text} for n in range(50)]
+            write(server, world, "POST", f"/core/conversations/{made['id']}/turns", {"turns": turns})
+        ids = [int(reader.next().id or 0) for _ in range(10)]
+        assert ids == list(range(ids[0], ids[0] + 10))
+        whole = sum(len(line) for line in reader.raw)
+        stalled.settimeout(30)
+        got = 0
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := stalled.recv(1 << 16):
+                got += len(chunk)
+        assert got < whole  # the stream ended (it never ends by itself) before it had everything
+    finally:
+        stalled.close()
+        if reader is not None:
+            reader.close()
+        server.stop()
+
+
+def test_viewers_with_different_field_policies_each_get_their_own(server: Server, world: World) -> None:
+    """Messages are built once per field policy and shared: a viewer without read_sensitive,
+    watching at the same time as one with it, still never gets a sensitive byte."""
+    plain = Watcher(server, bearer(world.acme.tokens["read"]))
+    full = Watcher(server, bearer(world.acme.tokens["sensitive"]))
+    try:
+        assert plain.next().event == full.next().event == "snapshot"
+        made = write(
+            server, world, "POST", "/core/conversations", {"channel": "text", "direction": "inbound"}
+        )
+        for n in range(3):
+            write(
+                server,
+                world,
+                "POST",
+                f"/core/conversations/{made['id']}/turns",
+                {"turns": [{"seq": n, "speaker": "user", "text": f"my secret number {n} is 4111"}]},
+            )
+        seen = {
+            name: [watcher.next() for _ in range(4)] for name, watcher in (("plain", plain), ("full", full))
+        }
+        assert [m.id for m in seen["plain"]] == [m.id for m in seen["full"]]
+        assert all(m.data["changes"] == {} for m in seen["plain"][1:])
+        assert [m.data["changes"]["transcript"][0]["text"] for m in seen["full"][1:]] == [  # type: ignore[index]
+            f"my secret number {n} is 4111" for n in range(3)
+        ]
+        assert "4111" not in "\n".join(plain.raw)
+    finally:
+        plain.close()
+        full.close()

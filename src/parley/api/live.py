@@ -25,8 +25,6 @@ from parley.live.stream import Viewer, events
 
 router = APIRouter(prefix="/core/conversations", tags=["live"], responses=PROBLEM_RESPONSES)
 
-HEARTBEAT_SECONDS = 15
-SEND_TIMEOUT_SECONDS = 30
 # Proxies buffer responses unless told not to; a stream must reach the browser as it is written.
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 LastEventIdHeader = Annotated[
@@ -71,12 +69,16 @@ def _recheck(request: Request, principal: Principal) -> Callable[[], Awaitable[N
 
 def _stream(request: Request, principal: Principal, viewer: Viewer, after: int | None) -> EventSourceResponse:
     """The response: heartbeats, no proxy buffering, and a client that stops reading for
-    SEND_TIMEOUT_SECONDS is cut off rather than holding its place."""
+    PARLEY_LIVE_SEND_TIMEOUT_SECONDS is cut off rather than holding its place."""
     engine = request.app.state.engine
-    every = request.app.state.settings.live_recheck_seconds
+    settings = request.app.state.settings
+    every = settings.live_recheck_seconds
     stream = events(request.app.state.hub, engine, viewer, after, _recheck(request, principal), every)
     return EventSourceResponse(
-        stream, ping=HEARTBEAT_SECONDS, headers=STREAM_HEADERS, send_timeout=SEND_TIMEOUT_SECONDS
+        stream,
+        ping=settings.live_heartbeat_seconds,
+        headers=STREAM_HEADERS,
+        send_timeout=settings.live_send_timeout_seconds,
     )
 
 

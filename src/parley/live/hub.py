@@ -2,7 +2,7 @@
 
 Viewers wait on the feed (an asyncio condition), never on a database connection or a thread.
 A feed reads when woken (a write in this process, or the bus from another process) and at least
-every ``POLL_SECONDS`` anyway, so a lost wake-up costs latency, never an event. It keeps the last
+every ``poll_seconds`` anyway (``PARLEY_LIVE_POLL_SECONDS``), so a lost wake-up costs latency, never an event. It keeps the last
 ``BUFFER`` events in memory; a viewer further behind reads its catch-up from the database.
 """
 
@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from anyio import to_thread
@@ -23,7 +23,6 @@ from parley.conversations.visible import Visible
 from parley.db.engine import read_connection
 from parley.live.log import Event, current_rows, events_after, last_seq
 
-POLL_SECONDS = 1.0
 BUFFER = 5000
 _READ_LIMIT = 1000
 _log = logging.getLogger(__name__)
@@ -46,6 +45,14 @@ class Feed:
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    # Messages as sent, by (seq, field policy): viewers who may see the same fields get the same
+    # bytes, built once rather than once each (``stream.py``). Bounded by clearing when full.
+    rendered: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    _policies: dict[Hashable, int] = field(default_factory=dict)
+
+    def policy(self, key: Hashable) -> int:
+        """A small number for a field policy (what decides a message's bytes), the same for equal keys."""
+        return self._policies.setdefault(key, len(self._policies))
 
     def since(self, after: int) -> list[tuple[Event, ConversationRow | None]] | None:
         """Buffered events after ``after``; None when the buffer no longer reaches back there."""
@@ -59,11 +66,13 @@ class Feed:
 class Hub:
     """The feeds of one process. ``wake`` may be called from any thread."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, poll_seconds: float = 1.0) -> None:
         self._engine = engine
+        self._poll_seconds = poll_seconds
         self._feeds: dict[int, Feed] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.on_publish: Callable[[int], None] | None = None  # tells other processes (the bus)
+        # Tells other processes (the bus); called on the event loop.
+        self.on_publish: Callable[[int], None] | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -78,18 +87,24 @@ class Hub:
 
     def publish(self, org_id: int) -> None:
         """A write of this process committed events for ``org_id``: wake its feed here, and
-        the other processes through the bus."""
-        self.wake(org_id)
+        the other processes through the bus. Called from the writer's thread."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._published, org_id)
+
+    def _published(self, org_id: int) -> None:
+        self.wake_here(org_id)
         if self.on_publish is not None:
             self.on_publish(org_id)
 
     def wake(self, org_id: int) -> None:
+        """Wake the org's feed from any thread."""
         loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        loop.call_soon_threadsafe(self._wake_here, org_id)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.wake_here, org_id)
 
-    def _wake_here(self, org_id: int) -> None:
+    def wake_here(self, org_id: int) -> None:
+        """Wake the org's feed, on the event loop (the bus hands its wake-ups here)."""
         feed = self._feeds.get(org_id)
         if feed is not None:
             feed.wake.set()
@@ -127,7 +142,7 @@ class Hub:
     async def _tail(self, feed: Feed) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(feed.wake.wait(), POLL_SECONDS)
+                await asyncio.wait_for(feed.wake.wait(), self._poll_seconds)
             feed.wake.clear()
             try:
                 while True:

@@ -32,6 +32,13 @@ from parley.live.hub import Feed, Hub
 from parley.live.log import Event, in_window, last_seq
 
 SNAPSHOT_LIMIT = 1000
+# A filtered stream tells of a conversation that changed and does not match its filters now:
+# "remove it if you show it". Only the kinds that change what filters look at (status,
+# duration, analysis, tags, recording) can make one leave; a conversation created outside the
+# filters, or whose turns grew, was never shown and is not mentioned.
+LEFT = "left"
+RENDERED_LIMIT = 10_000
+_CAN_LEAVE = frozenset({"status_changed", "updated", "recording_ready"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +102,21 @@ async def events(
     after: int | None,
     recheck: Callable[[], Awaitable[None]],
     recheck_seconds: float,
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[ServerSentEvent | bytes]:
     """The stream's messages. ``recheck`` re-authenticates the viewer (raises when the token was
     revoked or the membership removed); it runs at least every ``recheck_seconds``."""
     org_id = viewer.access.org_id
     feed = await hub.join(org_id)
+    # Everything that decides a message's bytes besides the event and its row.
+    policy = feed.policy((viewer.access.fields, viewer.links))
     try:
         if after is None:
             position, state = await to_thread.run_sync(_snapshot, engine, viewer)
-            yield ServerSentEvent(_data(state), event="snapshot", id=str(position))
+            snapshot = ServerSentEvent(_data(state), event="snapshot", id=str(position))
+            # Not kept in this frame for the stream's life: up to SNAPSHOT_LIMIT conversations.
+            del state
+            yield snapshot
+            del snapshot
         elif await to_thread.run_sync(_resumable, engine, org_id, after):
             position = after
         else:
@@ -112,10 +125,13 @@ async def events(
             return
         checked = time.monotonic()
         while True:
-            items = await _next_items(hub, feed, viewer, position)
+            items, shared = await _next_items(hub, feed, viewer, position)
             if items:
                 for event, row in await _visible(engine, viewer, items):
-                    yield message(viewer, event, row)
+                    if shared and event.kind != LEFT:  # "left" is this viewer's filters' own
+                        yield _rendered(feed, policy, viewer, event, row)
+                    else:
+                        yield message(viewer, event, row)
                 position = items[-1][0].seq
                 continue
             wait = recheck_seconds - (time.monotonic() - checked)
@@ -127,22 +143,37 @@ async def events(
                     return
                 checked = time.monotonic()
                 continue
-            async with feed.changed:
-                if feed.position <= position:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(feed.changed.wait(), wait)
+            # asyncio.timeout, not wait_for: wait_for wraps the wait in a task of its own, one
+            # more object per idle viewer and one more task per viewer at every wake-up.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait), feed.changed:
+                    if feed.position <= position:
+                        await feed.changed.wait()
     finally:
         hub.leave(feed)
 
 
+def _rendered(feed: Feed, policy: int, viewer: Viewer, event: Event, row: ConversationRow | None) -> bytes:
+    """The message for an event of the feed's own buffer: every viewer of the feed with the same
+    field policy gets the same event with the same row, so the bytes are built once for all."""
+    key = (event.seq, policy)
+    found = feed.rendered.get(key)
+    if found is None:
+        if len(feed.rendered) >= RENDERED_LIMIT:
+            feed.rendered.clear()
+        found = feed.rendered[key] = message(viewer, event, row).encode()
+    return found
+
+
 async def _next_items(
     hub: Hub, feed: Feed, viewer: Viewer, position: int
-) -> list[tuple[Event, ConversationRow | None]]:
+) -> tuple[list[tuple[Event, ConversationRow | None]], bool]:
+    """The viewer's next events, and whether they are the feed's (shared by its viewers)."""
     items = feed.since(position)
     if items is None:  # further behind than the feed keeps: catch up from the log itself
         batch = await to_thread.run_sync(hub.read, feed.org_id, position, viewer.conversation_id)
-        return [(e, batch.rows.get(e.conversation_id)) for e in batch.events]
-    return items
+        return [(e, batch.rows.get(e.conversation_id)) for e in batch.events], False
+    return items, True
 
 
 async def _visible(
@@ -161,4 +192,10 @@ async def _visible(
         return kept
     ids = [event.conversation_id for event, row in kept if row is not None]
     matching = await to_thread.run_sync(_matching, engine, viewer, ids) if ids else set()
-    return [(event, row) for event, row in kept if row is None or event.conversation_id in matching]
+    shown: list[tuple[Event, ConversationRow | None]] = []
+    for event, row in kept:
+        if row is None or event.conversation_id in matching:
+            shown.append((event, row))
+        elif event.kind in _CAN_LEAVE:
+            shown.append((Event(event.seq, event.conversation_id, LEFT, {}), None))
+    return shown

@@ -318,6 +318,7 @@ const live = {
   },
 
   onEvent(kind, data) {
+    if (kind === 'left') return; // a row already shown stays where it is: the list never jumps
     if (kind === 'deleted' || data.conversation === null) {
       this.pending.delete(data.conversation_id);
       const row = list.rows.get(data.conversation_id);

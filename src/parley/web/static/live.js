@@ -327,6 +327,12 @@ function deselect() {
 
 function onEvent(kind, data) {
   const id = data.conversation_id;
+  if (kind === 'left') { // no longer matches this page's filters (the server's side of them)
+    const entry = entries.get(id);
+    if (entry && !entry.leaving) leave(entry);
+    refresh();
+    return;
+  }
   const deleted = kind === 'deleted' || data.conversation === null;
   const entry = entries.get(id);
   if (deleted) {

@@ -20,7 +20,7 @@ import { pinOrgCookie } from './dom.js';
 export const HIDDEN_GRACE_MS = 10_000;
 const RETRY_MS = [1000, 2000, 4000, 8000];
 const RETRY_MAX_MS = 10_000;
-const KINDS = ['created', 'status_changed', 'updated', 'turns', 'recording_ready', 'deleted'];
+const KINDS = ['created', 'status_changed', 'updated', 'turns', 'recording_ready', 'deleted', 'left'];
 
 /**
  * options:
