@@ -160,7 +160,7 @@ def test_postgres_lookup_keys_are_the_orgs_own(engine: Engine, orgs: tuple[OrgFi
             "postgresql", Visible(acme.id), terms, [], keyset=False, index_first=True
         )
         compiled = statement.params(page_size=51).compile(connection, compile_kwargs={"literal_binds": True})
-        plan = "\n".join(connection.execute(text(f"EXPLAIN (COSTS OFF) {compiled}")).scalars())
+        plan = "\n".join(connection.execute(text(f"EXPLAIN (VERBOSE, COSTS OFF) {compiled}")).scalars())
         assert f"'{acme.id}:pinecrest'" in plan and f"'{globex.id}:" not in plan
 
 

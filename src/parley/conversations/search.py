@@ -61,10 +61,12 @@ class TextSource:
     key: ColumnClause[int]  # the conversation id
     org: ColumnClause[int] | None  # the org column, where the table has one (PostgreSQL)
     matches: ColumnElement[bool] | TextClause
+    walks: ColumnElement[bool] | TextClause  # the same test, in a form no index answers
 
-    def conditions(self, visible: Visible) -> list[ColumnElement[bool] | TextClause]:
+    def conditions(self, visible: Visible, walk: bool = False) -> list[ColumnElement[bool] | TextClause]:
         """This source's matches, of the visible org where the table knows the org."""
-        return [self.matches] if self.org is None else [self.matches, self.org == visible.org_id]
+        test = self.walks if walk else self.matches
+        return [test] if self.org is None else [test, self.org == visible.org_id]
 
 
 def text_sources(dialect: str, terms: SearchTerms, org_id: int) -> list[TextSource]:
@@ -77,32 +79,43 @@ def text_sources(dialect: str, terms: SearchTerms, org_id: int) -> list[TextSour
         if terms.words:
             words = table(words_table(org_id), column("rowid"))
             match = text(f"{words.name} MATCH :fts_words").bindparams(fts_words=fts_query(terms))
-            sources.append(TextSource(words, words.c.rowid, None, match))
+            sources.append(TextSource(words, words.c.rowid, None, match, match))
         if terms.fragment:
             idents = table(idents_table(org_id), column("rowid"))
             pattern = f"*{_glob_escape(terms.fragment)}*"
             glob = text("idents GLOB :ident_pattern").bindparams(ident_pattern=pattern)
-            sources.append(TextSource(idents, idents.c.rowid, None, glob))
+            sources.append(TextSource(idents, idents.c.rowid, None, glob, glob))
         return sources
     document = table("conversation_text", column("org_id"), column("conversation_id"))
-    matchers = []
-    if terms.words:
-        # Every word's org-namespaced lexeme (an AND, as plainto_tsquery would build).
-        matchers.append("conversation_text.document @@ parley_all_of(parley_org_lexemes(:t_org, :t_words))")
-    if terms.fragment:
-        # The org's trigrams of the fragment narrow the rows down; ILIKE then decides.
-        matchers.append(
-            "(conversation_text.idents_grams @@ parley_all_of(parley_org_trigrams(:t_org, :t_fragment)) "
-            "AND conversation_text.idents ILIKE :t_ident)"
-        )
     params: list[BindParameter[Any]] = [bindparam("t_org", org_id)]
     if terms.words:
         params.append(bindparam("t_words", " ".join(terms.words)))
     if terms.fragment:
         params.append(bindparam("t_fragment", terms.fragment))
         params.append(bindparam("t_ident", f"%{_like_escape(terms.fragment)}%"))
-    match = text("(" + " OR ".join(matchers) + ")").bindparams(*params)
-    return [TextSource(document, document.c.conversation_id, document.c.org_id, match)]
+    matches, walks = (_postgres_match(terms, walk).bindparams(*params) for walk in (False, True))
+    return [TextSource(document, document.c.conversation_id, document.c.org_id, matches, walks)]
+
+
+def _postgres_match(terms: SearchTerms, walk: bool) -> TextClause:
+    """The words' org-namespaced lexemes all in the document, or the fragment's org-namespaced
+    trigrams all among the identifiers' and ILIKE confirming it.
+
+    Each tsquery is a subquery, computed once per statement: in a prepared statement's generic
+    plan a function of the parameters would be computed again for every row. The walk tests with
+    ``ts_match_vq``, the function behind ``@@``, which no index answers: the plan is then the walk
+    the caller chose (``common_words``), whatever the planner would guess for an unseen query."""
+    test = "ts_match_vq({}, {})" if walk else "{} @@ {}"
+    matchers = []
+    if terms.words:
+        lexemes = "(SELECT parley_all_of(parley_org_lexemes(:t_org, :t_words)))"
+        matchers.append(test.format("conversation_text.document", lexemes))
+    if terms.fragment:
+        trigrams = "(SELECT parley_all_of(parley_org_trigrams(:t_org, :t_fragment)))"
+        matchers.append(
+            f"({test.format('conversation_text.idents_grams', trigrams)} AND conversation_text.idents ILIKE :t_ident)"
+        )
+    return text("(" + " OR ".join(matchers) + ")")
 
 
 def fts_query(terms: SearchTerms) -> str:
@@ -149,12 +162,13 @@ def search_statements(
     """One page statement per text source, newest first, each narrowed by ``conditions``.
 
     Walking (the default): the statement reads the source's matches downwards from the cursor
-    and stops after a page of rows that pass the other filters, however common the word.
+    and stops after a page of rows that pass the other filters, however common the word (on
+    PostgreSQL it reads the org's rows downwards and tests each).
     ``index_first`` (PostgreSQL, rare words): every match from the GIN index first, in a
     materialised CTE the planner cannot turn back into a walk, then the page of the newest."""
     statements = []
     for source in text_sources(dialect, terms, visible.org_id):
-        found = source.conditions(visible)
+        found = source.conditions(visible, walk=not index_first)
         if keyset:
             found.append(source.key < AFTER_ID)  # ids order like (created_at, id): see ids.py
         if index_first:
