@@ -78,6 +78,6 @@ def refresh(connection: Connection, org_id: int, conversation_id: int) -> None:
 def remove(connection: Connection, org_id: int, conversation_id: int) -> None:
     """Drop a conversation's SQLite documents (PostgreSQL's go with the row, by foreign key)."""
     if connection.dialect.name == "sqlite":
-        create_org_tables(connection, org_id)  # an org from before they existed gets them here
+        create_org_tables(connection, org_id)  # they come with the org; should they be missing, here
         for name in (words_table(org_id), idents_table(org_id)):
             connection.execute(text(f"DELETE FROM {name} WHERE rowid = :id"), {"id": conversation_id})
