@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     t = commands.add_parser("tenancy", help="does a search's time depend on another org's data?")
     t.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     t.add_argument("--rows", type=int, default=200_000, help="conversations in the other org (B)")
-    t.add_argument("--repeat", type=int, default=200, help="interleaved samples per search")
+    t.add_argument("--repeat", type=int, default=500, help="interleaved samples per search")
     t.add_argument("--data-dir", type=Path, default=defaults.data_dir, help="where SQLite data sets live")
     t.add_argument("--postgres-url", default=defaults.postgres_url)
     args = parser.parse_args(argv)

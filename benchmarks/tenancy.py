@@ -2,11 +2,14 @@
 
     python -m benchmarks tenancy --db sqlite|postgres [--rows N] [--repeat K]
 
-Two orgs: ``tenancy-a`` (the prober, ``--rows`` / 10 conversations) and ``tenancy-b`` (``--rows``
-conversations of a company whose name, "Pinecrest", is in most of its transcripts and email
-addresses, and nowhere in org A's). Org A searches for ``pinecrest`` (only in org B) and for
-``zqxjvw`` (in no org), interleaved after a warm-up round; both answers are empty. The figure is
-the ratio of the two medians: 1.0 means the time says nothing about org B's data. Each search goes
+Two orgs seeded by ``parley.seed``: ``tenancy-a`` (the prober, ``--rows`` / 10 conversations) and
+``tenancy-b`` (``--rows``), plus ``--rows`` / 2 conversations of org B's that name a client,
+"Qazwexjor", in their summary, transcript and email participant. Org A searches for ``qazwexjor``
+(only in org B) and for ``vujqoxkaz`` (in no org), interleaved after three warm-up rounds; both
+answers are empty. The two words are as long and share no trigram with each other or with org A's
+data: a query is also an identifier fragment, whose trigrams are looked up in the org's own
+identifiers, so the two sides differ only in what org B holds. The figure is the ratio of the two
+medians: 1.0 means the time says nothing about org B's data. Each search goes
 through Parley's query layer (``queries.list_conversations``), on a fresh pooled connection, as the
 list route runs it, without HTTP in front: HTTP adds the same cost to both sides and would only
 dilute the ratio.
@@ -18,27 +21,32 @@ seeded once (org A last, so an interrupted seed is redone) and brought to the cu
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
 from benchmarks.dataset import _analyze, _ensure_postgres_database
-from benchmarks.timing import alternate, ratio
+from benchmarks.timing import Samples, alternate, ratio, timed
 from parley.config import Settings
 from parley.conversations import queries
+from parley.conversations.enums import Channel, Direction, ParticipantRole, Speaker, Status
 from parley.conversations.filters import ConversationFilters
+from parley.conversations.ids import new_conversation_id, truncate_to_millis
 from parley.conversations.terms import SearchTerms
 from parley.conversations.visible import Visible
 from parley.db import tables
 from parley.db.engine import build_engine, normalize_url
 from parley.db.migrate import upgrade
+from parley.ingest.records import NewConversation, Participant, Turn
+from parley.ingest.writer import insert_conversations
 
-PROBER, TARGET = "tenancy-a", "tenancy-b"  # companies Lumen Home Goods and Pinecrest Clinics
-FOREIGN_WORD = "pinecrest"  # in org B's greetings and email domain, never in org A's data
-ABSENT_WORD = "zqxjvw"  # in no org
+PROBER, TARGET = "tenancy-a", "tenancy-b"
+FOREIGN_WORD = "qazwexjor"  # planted in org B's conversations, never in org A's data
+ABSENT_WORD = "vujqoxkaz"  # in no org; as long, and no trigram in common with FOREIGN_WORD
 COMMON_WORD = "help"  # in most of org A's conversations: the ordinary search, for scale
 UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
 TARGET_RATIO = 1.15
@@ -48,9 +56,9 @@ def dataset(db: str, rows: int, data_dir: Path, server: str) -> str:
     """The URL of the data set, seeded if it is not complete."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if db == "sqlite":
-        url = f"sqlite:///{(data_dir / f'tenancy-{rows}.db').resolve()}"
+        url = f"sqlite:///{(data_dir / f'tenancy-v2-{rows}.db').resolve()}"
     else:
-        name = f"parley_tenancy_{rows}"
+        name = f"parley_tenancy_v2_{rows}"
         _ensure_postgres_database(server, name)
         url = make_url(normalize_url(server)).set(database=name).render_as_string(False)
     engine = build_engine(url)
@@ -60,12 +68,41 @@ def dataset(db: str, rows: int, data_dir: Path, server: str) -> str:
             from parley.seed.run import seed_org
 
             settings = Settings(database_url=url, recordings_dir=(data_dir / "recordings").resolve())
-            for slug, count, seed in ((TARGET, rows, 11), (PROBER, max(1, rows // 10), 12)):
-                seed_org(engine, settings, slug, count, seed=seed, days=90, until=UNTIL)
+            seed_org(engine, settings, TARGET, rows, seed=11, days=90, until=UNTIL)
+            _plant(engine, TARGET, max(1, rows // 2))
+            seed_org(engine, settings, PROBER, max(1, rows // 10), seed=12, days=90, until=UNTIL)
             _analyze(engine)
     finally:
         engine.dispose()
     return url
+
+
+def _plant(engine: Engine, slug: str, count: int, batch: int = 5000) -> None:
+    """``count`` email conversations of the org that name FOREIGN_WORD's client everywhere."""
+    org_id = _org_id(engine, slug)
+    assert org_id is not None
+    rng = random.Random(13)
+    start = UNTIL - timedelta(days=90)
+    client = FOREIGN_WORD.title()
+    for first in range(0, count, batch):
+        items = []
+        for n in range(first, min(count, first + batch)):
+            at = truncate_to_millis(start + timedelta(seconds=rng.randrange(90 * 86400)))
+            items.append(
+                NewConversation(
+                    id=new_conversation_id(at, rng),
+                    created_at=at,
+                    channel=Channel.EMAIL,
+                    direction=Direction.INBOUND,
+                    status=Status.COMPLETED,
+                    caller_name=f"{client} Ltd",
+                    summary=f"{client} asked about invoice {n}.",
+                    turns=(Turn(Speaker.CALLER, f"Hello, this is {client} about invoice {n}.", 0),),
+                    participants=(Participant(f"billing{n}@{FOREIGN_WORD}.test", ParticipantRole.TO),),
+                )
+            )
+        with engine.begin() as connection:
+            insert_conversations(connection, org_id, items)
 
 
 def _org_id(engine: Engine, slug: str) -> int | None:
@@ -97,6 +134,19 @@ def _matches(engine: Engine, org_id: int, word: str) -> int:
         )
 
 
+def _interleaved(probes: dict[str, Callable[[], list[int]]], repeat: int) -> dict[str, Samples]:
+    """Each probe ``repeat`` times, after three warm-up rounds, the order swapped every round
+    (A B, B A, …): a sample runs slower right after another search, so neither probe may always
+    come first."""
+    alternate(probes, 0, warmup=3)
+    found = {name: Samples() for name in probes}
+    names = list(probes)
+    for n in range(max(1, repeat)):
+        for name in names if n % 2 == 0 else reversed(names):
+            found[name].seconds.append(timed(probes[name]))
+    return found
+
+
 def run_tenancy(db: str, rows: int, repeat: int, data_dir: Path, server: str) -> str:
     url = dataset(db, rows, data_dir, server)
     engine = build_engine(url)
@@ -112,14 +162,15 @@ def run_tenancy(db: str, rows: int, repeat: int, data_dir: Path, server: str) ->
         }
         if any(probe() for probe in probes.values()):
             raise RuntimeError("org A's search found rows for a word it does not hold")
-        samples = alternate({**probes, "common": _search(engine, prober, COMMON_WORD)}, repeat, warmup=3)
+        samples = _interleaved(probes, repeat)
+        samples |= alternate({"common": _search(engine, prober, COMMON_WORD)}, max(1, repeat // 10))
     finally:
         engine.dispose()
     leak = ratio(samples["foreign"], samples["absent"])
     verdict = "within" if leak <= TARGET_RATIO else "OVER"
     return "\n".join(
         [
-            f"tenancy on {db}: org B {rows:,} conversations ({in_target:,} hold {FOREIGN_WORD!r}), "
+            f"tenancy on {db}: org B {rows + max(1, rows // 2):,} conversations ({in_target:,} hold {FOREIGN_WORD!r}), "
             f"org A {max(1, rows // 10):,}; {repeat} interleaved samples each",
             f"  org A, q={FOREIGN_WORD} (only in org B): median {samples['foreign'].median_ms:.3f} ms",
             f"  org A, q={ABSENT_WORD} (in no org):    median {samples['absent'].median_ms:.3f} ms",

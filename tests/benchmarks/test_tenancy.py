@@ -14,5 +14,5 @@ pytestmark = pytest.mark.slow
 def test_a_tiny_tenancy_run_reports_the_ratio(tmp_path: Path) -> None:
     report = run_tenancy("sqlite", 300, 2, tmp_path / "data", "postgresql://unused")
     assert "ratio foreign / absent:" in report
-    assert "hold 'pinecrest'" in report and "org B 300 conversations" in report
+    assert "hold 'qazwexjor'" in report and "org B 450 conversations" in report
     assert run_tenancy("sqlite", 300, 1, tmp_path / "data", "postgresql://unused")  # reuses the set
