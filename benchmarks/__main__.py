@@ -1,5 +1,6 @@
 """``python -m benchmarks run [--rows N] [--db sqlite|postgres] [--repeat K] [--out DIR]`` and
-``python -m benchmarks scale --db postgres [--rows N] --large-rows M``."""
+``python -m benchmarks scale --db postgres [--rows N] --large-rows M`` and
+``python -m benchmarks tenancy --db sqlite|postgres [--rows N]``."""
 
 from __future__ import annotations
 
@@ -70,7 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--seconds", type=float, default=5.0)
     c.add_argument("--rounds", type=int, default=3)
     c.add_argument("--postgres-url", default=defaults.postgres_url)
+    t = commands.add_parser("tenancy", help="does a search's time depend on another org's data?")
+    t.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    t.add_argument("--rows", type=int, default=200_000, help="conversations in the other org (B)")
+    t.add_argument("--repeat", type=int, default=500, help="interleaved samples per search")
+    t.add_argument("--data-dir", type=Path, default=defaults.data_dir, help="where SQLite data sets live")
+    t.add_argument("--postgres-url", default=defaults.postgres_url)
     args = parser.parse_args(argv)
+    if args.command == "tenancy":
+        from benchmarks.tenancy import run_tenancy
+
+        print(run_tenancy(args.db, args.rows, args.repeat, args.data_dir, args.postgres_url))
+        return 0
     if args.command == "viewers":
         from benchmarks.viewers import run_viewers
 

@@ -26,6 +26,7 @@ from parley.conversations import queries
 from parley.conversations.filters import ConversationFilters
 from parley.conversations.visible import Visible
 from parley.db.engine import build_engine
+from parley.db.search_tables import words_table
 
 MB = 1024 * 1024
 
@@ -453,7 +454,8 @@ def _peer(options: Options, dataset: Dataset, org_id: int, folder: Path) -> Iter
             {
                 "databases": {
                     path.stem: {
-                        "tables": {"conversations": {"fts_table": "conversation_text", "fts_pk": "id"}}
+                        # The big org's own FTS5 table (see parley/db/search_tables.py).
+                        "tables": {"conversations": {"fts_table": words_table(org_id), "fts_pk": "id"}}
                     }
                 }
             }

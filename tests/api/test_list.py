@@ -353,10 +353,10 @@ def test_postgres_walks_for_common_words_and_asks_the_index_for_rare_ones(
     token = world.acme.tokens["sensitive"]
     before = walk(client, bearer(token), "q=refund", limit=3)  # no statistics yet: the index way
     with engine.begin() as connection:
-        assert not common_words(connection, SearchTerms.parse("refund"))
+        assert not common_words(connection, SearchTerms.parse("refund"), world.acme.id)
         connection.exec_driver_sql("ANALYZE conversation_text")
-        assert common_words(connection, SearchTerms.parse("refund"))  # in every summary
-        assert not common_words(connection, SearchTerms.parse("zebrafish"))
+        assert common_words(connection, SearchTerms.parse("refund"), world.acme.id)  # in every summary
+        assert not common_words(connection, SearchTerms.parse("zebrafish"), world.acme.id)
     after = walk(client, bearer(token), "q=refund", limit=3)  # the walk
     assert before and [i["id"] for i in after] == [i["id"] for i in before]
     assert walk(client, bearer(token), "q=zebrafish") == []

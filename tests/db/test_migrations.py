@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, inspect
 
+from parley.accounts.service import create_org
 from parley.db.engine import build_engine
 from parley.db.migrate import pending_revisions, upgrade
+from parley.db.search_tables import idents_table, words_table
 from parley.db.tables import metadata
 
 
 def test_migrations_run_from_empty_and_are_idempotent(database_url: str) -> None:
     engine = build_engine(database_url)
     try:
-        assert pending_revisions(engine) == ["0001", "0002", "0003", "0004"]
+        assert pending_revisions(engine) == ["0001", "0002", "0003", "0004", "0006"]
         upgrade(engine)
         assert pending_revisions(engine) == []
         upgrade(engine)  # nothing to do, nothing breaks
@@ -39,8 +41,16 @@ def test_every_conversation_index_starts_with_the_org(engine: Engine) -> None:
             assert index["column_names"][0] == "org_id", index["name"]
 
 
-def test_search_indexes_exist(engine: Engine) -> None:
-    tables = set(inspect(engine).get_table_names())
-    assert "conversation_text" in tables
+def test_search_indexes_exist_for_each_org(engine: Engine) -> None:
+    """SQLite: an org gets its own two FTS5 tables when it is created; PostgreSQL: one table whose
+    two tsvectors are under GIN."""
+    with engine.begin() as connection:
+        org = create_org(connection, "indexed")
+    inspector = inspect(engine)
+    tables = set(inspector.get_table_names())
     if engine.dialect.name == "sqlite":
-        assert "conversation_idents" in tables
+        assert {words_table(org.id), idents_table(org.id)} <= tables
+        assert "conversation_text" not in tables  # no table spans orgs
+    else:
+        indexes = {index["name"] for index in inspector.get_indexes("conversation_text")}
+        assert {"ix_conversation_text_document", "ix_conversation_text_idents_grams"} <= indexes

@@ -13,6 +13,7 @@ from parley.auth.scopes import Role, Scope, format_scopes
 from parley.auth.tokens import TokenKind, hash_secret, new_secret, prefix_of
 from parley.db import tables
 from parley.db.clock import now
+from parley.db.search_tables import create_org_tables
 from parley.errors import BadRequest, Conflict, NotFound
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -29,6 +30,7 @@ def create_org(connection: Connection, slug: str, name: str | None = None) -> Or
     org_id = connection.execute(
         insert(tables.orgs).values(slug=slug, name=display, created_at=now()).returning(tables.orgs.c.id)
     ).scalar_one()
+    create_org_tables(connection, org_id)  # its own search tables, on SQLite
     return Org(org_id, slug, display)
 
 

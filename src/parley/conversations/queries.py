@@ -137,7 +137,9 @@ def list_conversations(
     else:
         if after is not None:
             params["after_id"] = after.id
-        index_first = dialect == "postgresql" and not search.common_words(connection, filters.q)
+        index_first = dialect == "postgresql" and not search.common_words(
+            connection, filters.q, visible.org_id
+        )
         rows = _search_page(
             connection, _search_statements(dialect, visible, filters, after is not None, index_first), params
         )

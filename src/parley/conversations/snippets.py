@@ -19,6 +19,7 @@ from parley.conversations.terms import WORD as _WORD
 from parley.conversations.terms import SearchTerms
 from parley.conversations.visible import Visible
 from parley.db import AnyRow
+from parley.db.search_tables import words_table
 
 # Private-use characters mark hits inside snippets; they cannot occur in stored text.
 HIT_START, HIT_END = "\ue000", "\ue001"
@@ -55,22 +56,23 @@ def word_snippets(
     if not terms.words or not ids:
         return {}
     if connection.dialect.name == "sqlite":
-        return _sqlite_word_snippets(connection, terms, ids)
+        return _sqlite_word_snippets(connection, terms, ids, org_id)
     return _postgres_word_snippets(connection, terms, ids, org_id)
 
 
 def _sqlite_word_snippets(
-    connection: Connection, terms: SearchTerms, ids: Sequence[int]
+    connection: Connection, terms: SearchTerms, ids: Sequence[int], org_id: int
 ) -> dict[int, Snippet]:
+    words = words_table(org_id)
     columns = ", ".join(
-        f"snippet(conversation_text, {n}, '{HIT_START}', '{HIT_END}', '…', {SNIPPET_WORDS})" for n in range(3)
+        f"snippet({words}, {n}, '{HIT_START}', '{HIT_END}', '…', {SNIPPET_WORDS})" for n in range(3)
     )
     fts = fts_query(terms)
     # FTS5 cannot use "rowid IN (…)" to narrow a MATCH: it read every match of a common word
     # (4 to 15 ms at a million rows). A rowid range it can use; "+rowid IN" then only filters.
     statement = text(
-        f"SELECT rowid, {columns} FROM conversation_text "
-        "WHERE conversation_text MATCH :fts AND rowid BETWEEN :low AND :high AND +rowid IN :ids"
+        f"SELECT rowid, {columns} FROM {words} "
+        f"WHERE {words} MATCH :fts AND rowid BETWEEN :low AND :high AND +rowid IN :ids"
     ).bindparams(bindparam("ids", expanding=True))
     rows = connection.execute(statement, {"fts": fts, "low": min(ids), "high": max(ids), "ids": list(ids)})
     found: dict[int, Snippet] = {}

@@ -1,7 +1,8 @@
 """The search documents of a conversation: what ``q`` finds it by (see ``conversations/search.py``).
 
-SQLite keeps them in two FTS5 tables keyed by rowid = conversation id; PostgreSQL in one table
-keyed like the conversation, whose tsvector it computes itself. Seeding writes them in bulk
+SQLite keeps them in the org's two FTS5 tables keyed by rowid = conversation id; PostgreSQL in one
+table keyed like the conversation, whose org-namespaced tsvectors it computes itself (see
+``db.search_tables``). Seeding writes them in bulk
 (``writer.py``); a change to one conversation rewrites its document here, in the change's
 transaction.
 """
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, select, text
 
 from parley.db import tables
+from parley.db.search_tables import create_org_tables, idents_table, words_table
 
 
 def identifiers(
@@ -50,16 +52,16 @@ def refresh(connection: Connection, org_id: int, conversation_id: int) -> None:
         "idents": identifiers(conversation_id, row.user_id, row.agent_number, addresses),
     }
     if connection.dialect.name == "sqlite":
-        remove(connection, conversation_id)
+        remove(connection, org_id, conversation_id)
         connection.execute(
             text(
-                "INSERT INTO conversation_text (rowid, summary, caller_name, transcript) "
+                f"INSERT INTO {words_table(org_id)} (rowid, summary, caller_name, transcript) "
                 "VALUES (:id, :summary, :caller_name, :transcript)"
             ),
             values,
         )
         connection.execute(
-            text("INSERT INTO conversation_idents (rowid, idents) VALUES (:id, :idents)"), values
+            text(f"INSERT INTO {idents_table(org_id)} (rowid, idents) VALUES (:id, :idents)"), values
         )
         return
     connection.execute(
@@ -73,8 +75,9 @@ def refresh(connection: Connection, org_id: int, conversation_id: int) -> None:
     )
 
 
-def remove(connection: Connection, conversation_id: int) -> None:
+def remove(connection: Connection, org_id: int, conversation_id: int) -> None:
     """Drop a conversation's SQLite documents (PostgreSQL's go with the row, by foreign key)."""
     if connection.dialect.name == "sqlite":
-        connection.execute(text("DELETE FROM conversation_text WHERE rowid = :id"), {"id": conversation_id})
-        connection.execute(text("DELETE FROM conversation_idents WHERE rowid = :id"), {"id": conversation_id})
+        create_org_tables(connection, org_id)  # they come with the org; should they be missing, here
+        for name in (words_table(org_id), idents_table(org_id)):
+            connection.execute(text(f"DELETE FROM {name} WHERE rowid = :id"), {"id": conversation_id})

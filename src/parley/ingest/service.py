@@ -376,7 +376,7 @@ def delete_conversation(connection: Connection, org_id: int, conversation_id: in
             select(r.c.blob_key).where(r.c.org_id == org_id, r.c.conversation_id == conversation_id)
         ).scalars()
     )
-    documents.remove(connection, conversation_id)
+    documents.remove(connection, org_id, conversation_id)
     connection.execute(delete(c).where(c.c.org_id == org_id, c.c.id == conversation_id))
     append_events(connection, org_id, now(), [(conversation_id, EventKind.DELETED, {})])
     return blobs

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from parley.db import tables
+from parley.db.search_tables import create_org_tables, idents_table, words_table
 from parley.ingest.documents import identifiers, transcript_text
 from parley.ingest.records import NewConversation
 
@@ -143,7 +144,7 @@ def insert_conversations(connection: Connection, org_id: int, batch: Sequence[Ne
         ),
     }
     if dialect.name != "sqlite":
-        # PostgreSQL's one search table, keyed like the conversation (see migration 0002).
+        # PostgreSQL's one search table, keyed like the conversation (see db/search_tables.py).
         rows["conversation_text"] = (
             ("org_id", "conversation_id", "summary", "caller_name", "transcript", "idents"),
             [(org_id, c.id, c.summary, c.caller_name, _transcript(c), search_identifiers(c)) for c in batch],
@@ -153,16 +154,17 @@ def insert_conversations(connection: Connection, org_id: int, batch: Sequence[Ne
         if values:
             bulk(connection, table, columns, values)
     if dialect.name == "sqlite":
-        # FTS5 tables whose rowid is the conversation id (see migration 0002).
+        # The org's FTS5 tables, whose rowid is the conversation id (see db/search_tables.py).
+        create_org_tables(connection, org_id)
         _insert_many(
             connection,
-            "conversation_text",
+            words_table(org_id),
             ("rowid", "summary", "caller_name", "transcript"),
             [(c.id, c.summary, c.caller_name, _transcript(c)) for c in batch],
         )
         _insert_many(
             connection,
-            "conversation_idents",
+            idents_table(org_id),
             ("rowid", "idents"),
             [(c.id, search_identifiers(c)) for c in batch],
         )
