@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,15 +26,52 @@ BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 CHEAP_PASSWORDS = {"password_time_cost": 1, "password_memory_kib": 32}
 
 
+# The live bus's servers, for the tests that use them (``@pytest.mark.needs("redis")``); a test
+# that starts its own server names the program instead (``needs("redis-server")``).
+REDIS_URL = os.environ.get("PARLEY_TEST_REDIS_URL")
+NATS_URL = os.environ.get("PARLEY_TEST_NATS_URL")
+_SERVICES = {"redis": ("PARLEY_TEST_REDIS_URL", REDIS_URL), "nats": ("PARLEY_TEST_NATS_URL", NATS_URL)}
+_LEFT_OUT = pytest.StashKey[list[str]]()
+
+
+def _missing(need: str) -> str | None:
+    """Why a test that needs ``need`` cannot run here, or None when it can."""
+    if need in _SERVICES:
+        variable, url = _SERVICES[need]
+        return None if url else f"set {variable}"
+    return None if shutil.which(need) else f"install {need}"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without a PostgreSQL server, tests marked postgres_only are deselected: they cannot run,
-    and a skip in every SQLite-only run would teach people to overlook skips."""
-    if POSTGRES_URL:
-        return
-    dropped = [item for item in items if item.get_closest_marker("postgres_only")]
+    """Tests that need a server this machine lacks are deselected: PostgreSQL (postgres_only)
+    without its URL, Redis or NATS without theirs, a program not installed. They cannot run, and
+    a skip in every SQLite-only run would teach people to overlook skips; one line at the end says
+    what was left out and how to enable it (.ci/run sets everything, and checks it is reachable)."""
+    reasons: dict[str, int] = {}
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        why = (
+            []
+            if POSTGRES_URL or not item.get_closest_marker("postgres_only")
+            else ["set PARLEY_TEST_POSTGRES_URL"]
+        )
+        for marker in item.iter_markers("needs"):
+            why += [reason for need in marker.args if (reason := _missing(need))]
+        (dropped if why else kept).append(item)
+        for reason in why:
+            reasons[reason] = reasons.get(reason, 0) + 1
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if item not in dropped]
+        items[:] = kept
+        config.stash[_LEFT_OUT] = [f"{reason} ({count} tests)" for reason, count in sorted(reasons.items())]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if _LEFT_OUT in config.stash:
+        terminalreporter.write_line(
+            "left out, to run them: " + "; ".join(config.stash[_LEFT_OUT]), yellow=True
+        )
 
 
 @pytest.fixture(scope="session")

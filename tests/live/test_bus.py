@@ -7,7 +7,6 @@ so parallel runs on the same Redis, NATS or PostgreSQL never wake each other.
 
 from __future__ import annotations
 
-import os
 import queue
 import secrets
 import shutil
@@ -24,18 +23,19 @@ from pydantic import ValidationError
 
 from parley.config import Settings
 from tests.api.conftest import World, bearer
+from tests.conftest import NATS_URL, REDIS_URL
 from tests.live.conftest import Server, Watcher, free_port, start_server
 
 LIVE = "/core/conversations/live"
-REDIS_URL = os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-NATS_URL = os.environ.get("PARLEY_TEST_NATS_URL", "nats://127.0.0.1:4222")
+REDIS = pytest.param("redis", marks=pytest.mark.needs("redis"))
+NATS = pytest.param("nats", marks=pytest.mark.needs("nats"))
 NO_POLL = {"PARLEY_LIVE_POLL_SECONDS": "3600"}
 UNREACHABLE = "is unreachable"
 
 
 def bus_settings(bus: str, url: str | None = None) -> dict[str, str]:
     """PARLEY_* settings for a bus, on a channel no other test run uses."""
-    found = {"notify": "", "redis": REDIS_URL, "nats": NATS_URL}[bus]
+    found = {"notify": "", "redis": REDIS_URL or "", "nats": NATS_URL or ""}[bus]
     return {**NO_POLL, "PARLEY_BUS_URL": url or found, "PARLEY_BUS_CHANNEL": f"t_{secrets.token_hex(6)}"}
 
 
@@ -60,7 +60,7 @@ def create(server: Server, world: World) -> str:
 
 @pytest.mark.postgres_only
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-@pytest.mark.parametrize("bus", ["notify", "redis", "nats"])
+@pytest.mark.parametrize("bus", ["notify", REDIS, NATS])
 def test_events_cross_processes_and_survive_a_restart(
     settings: Settings, tmp_path: Path, world: World, database_url: str, bus: str
 ) -> None:
@@ -135,7 +135,12 @@ class Broker:
             self.process.wait(timeout=20)
 
 
-@pytest.fixture(params=["redis", "nats"])
+@pytest.fixture(
+    params=[
+        pytest.param("redis", marks=pytest.mark.needs("redis-server")),
+        pytest.param("nats", marks=pytest.mark.needs("nats-server")),
+    ]
+)
 def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Broker]:
     running = Broker(request.param, tmp_path)
     running.start()
