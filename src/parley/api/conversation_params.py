@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -35,15 +36,26 @@ FILTER_PARAMS = frozenset(
     }
 )
 
+# The only parameters that may be given more than once (each value widens the filter). Any other,
+# repeated, would silently take the last value: the caller meant something we would not do.
+REPEATABLE_PARAMS = frozenset({"agent_id", "status", "channel", "sentiment", "tag"})
+
 
 def reject_unknown_params(request: Request, allowed: frozenset[str]) -> None:
-    """Refuse parameters we don't know (a typo must not silently widen a filter) and NUL characters,
-    which no database text type can hold."""
+    """Refuse parameters we don't know (a typo must not silently widen a filter), single-valued
+    ones given twice, and NUL characters, which no database text type can hold. Every route
+    calls it first, so the rule holds for the list, the export, the live streams and the rest."""
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         raise BadRequest(
             f"Unknown query parameter {unknown[0]!r}. Allowed: {', '.join(sorted(allowed))}.",
             parameter=unknown[0],
+        )
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, count in counts.items() if count > 1 and name not in REPEATABLE_PARAMS)
+    if repeated:
+        raise BadRequest(
+            f"{repeated[0]} was given {counts[repeated[0]]} times; it takes one value.", parameter=repeated[0]
         )
     for name, value in request.query_params.multi_items():
         if "\x00" in value:
@@ -60,6 +72,14 @@ def _timestamp(name: str, value: str | None) -> datetime | None:
         raise BadRequest(f"{name} must be an RFC 3339 timestamp such as {example}.", parameter=name) from None
     if moment.tzinfo is None:
         raise BadRequest(f"{name} must include a time zone offset, e.g. {example}.", parameter=name)
+    try:
+        # Stored and compared in UTC: at the ends of the calendar an offset can push a moment
+        # past year 1 or 9999, which only fails once the query binds it (after the response began).
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise BadRequest(
+            f"{name} lies outside the years 1 to 9999 once converted to UTC.", parameter=name
+        ) from None
     return moment
 
 

@@ -43,11 +43,14 @@ def stream_csv(
 def _write_csv(
     engine: Engine, access: Access, filters: ConversationFilters, links: Links, zone: ZoneInfo
 ) -> Generator[bytes, None, None]:
-    yield header_line(access).encode()
+    # The first chunk comes once the connection, the zone's spans and the statement are ready:
+    # the response asks for it before it sends its status, so a failure here is still an error
+    # answer, not a download that stops after its header line.
     with engine.connect() as connection:
         dialect = connection.dialect.name
         spans = spans_for(connection, access.visible, zone)
         statement = export_statement(dialect, access, filters, links, spans)
+        yield header_line(access).encode()
         if dialect == "sqlite":
             yield from _sqlite_lines(connection, statement)
         else:
