@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from parley import __version__
 from parley.api import conversations, health, hooks, live, writes
 from parley.api.export_response import ExportBudget
+from parley.api.head import HeadAsGet
+from parley.api.headers import SecurityHeaders
 from parley.api.problems import install_problem_handlers
 from parley.auth.password_threads import PasswordThreads
 from parley.auth.passwords import Passwords
@@ -87,4 +89,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(writes.router)
     app.include_router(hooks.router)
     install_web(app)
+    # Outermost first: HEAD is turned into GET before anything else sees the request, and the
+    # headers are added to whatever answers, errors included.
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app

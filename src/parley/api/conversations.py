@@ -131,6 +131,6 @@ def get_recording(
     with read_connection(engine) as connection:
         recording = find_recording(connection, principal, conversation_id, seq)
     path = LocalBlobStore(settings.recordings_dir).path_for(recording.blob_key)
-    return recording_response(
-        request, path, recording.content_type, {"Cache-Control": "private, max-age=3600"}
-    )
+    # Not stored, even privately: a cached recording outlived the logout by an hour. Seeking does
+    # not need a cache, since the player asks for each range it wants (206).
+    return recording_response(request, path, recording.content_type, {"Cache-Control": "private, no-store"})

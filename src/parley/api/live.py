@@ -28,7 +28,8 @@ router = APIRouter(prefix="/core/conversations", tags=["live"], responses=PROBLE
 HEARTBEAT_SECONDS = 15
 SEND_TIMEOUT_SECONDS = 30
 # Proxies buffer responses unless told not to; a stream must reach the browser as it is written.
-STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# Events hold personal data: never stored (see ``api.headers``).
+STREAM_HEADERS = {"Cache-Control": "private, no-store", "X-Accel-Buffering": "no"}
 LastEventIdHeader = Annotated[
     str | None, Header(alias="Last-Event-ID", description="Resume after this event (EventSource sends it).")
 ]
