@@ -242,6 +242,7 @@ def serve(
     """Apply pending migrations and serve the inbox and API."""
     import uvicorn
 
+    from parley.access_log import log_config
     from parley.app import create_app
     from parley.simulate.demo import DemoSimulation, local_url, serve_with_simulation
 
@@ -268,7 +269,9 @@ def serve(
         if simulation is not None:
             serve_with_simulation(application, host, port, simulation)
             return
-        uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True)
+        uvicorn.run(
+            application, host=host, port=port, log_level="info", proxy_headers=True, log_config=log_config()
+        )
         return
     # Several processes: each imports the factory and reads the same PARLEY_* environment. The
     # signing key lives in the database, so cursors and sessions work across workers.
@@ -276,7 +279,7 @@ def serve(
     try:
         uvicorn.run(
             "parley.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="info",
-            proxy_headers=True,
+            proxy_headers=True, log_config=log_config(),
         )  # fmt: skip
     finally:
         if simulation is not None:

@@ -19,6 +19,7 @@ from typing import Any
 import uvicorn
 from sqlalchemy import Engine
 
+from parley.access_log import log_config
 from parley.errors import NotFound
 from parley.simulate import local
 from parley.simulate.api import Api, SimulationError, open_client
@@ -193,7 +194,9 @@ class DrainingServer(uvicorn.Server):
 
 def serve_with_simulation(application: Any, host: str, port: int, simulation: DemoSimulation) -> None:
     """``uvicorn.run`` for one worker, winding the simulation down before the server stops."""
-    config = uvicorn.Config(application, host=host, port=port, log_level="info", proxy_headers=True)
+    config = uvicorn.Config(
+        application, host=host, port=port, log_level="info", proxy_headers=True, log_config=log_config()
+    )
     server = DrainingServer(config, simulation.stop)
     try:
         server.run()
