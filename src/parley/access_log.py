@@ -27,7 +27,7 @@ def loggable_target(target: str) -> str:
     path, question, query = target.partition("?")
     if not question:
         return path
-    names = [name for name, _ in parse_qsl(query, keep_blank_values=True)] or [""]
+    names = [name for name, _ in parse_qsl(query, keep_blank_values=True)]
     return (
         path + "?" + "&".join(f"{name if _NAME.fullmatch(name) else REDACTED}={REDACTED}" for name in names)
     )
