@@ -71,6 +71,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version=__version__,
         summary="One inbox for every conversation your AI agents handle.",
         lifespan=lifespan,
+        # FastAPI's pages load their scripts from a public CDN: ``web.docs`` serves its own.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -12,6 +12,7 @@ from starlette.types import Scope
 from parley.auth.throttle import LoginThrottle
 from parley.web import login, pages
 from parley.web.csrf import CSRF_FIELD
+from parley.web.docs import install_docs
 from parley.web.render import STATIC_DIR, build_environment, render
 from parley.web.session import LoginRequired, NoMembership, login_url, session_principal
 
@@ -42,6 +43,7 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(login.router)
     app.include_router(pages.router)
+    install_docs(app)
 
     @app.exception_handler(LoginRequired)
     async def login_required(_request: Request, exc: LoginRequired) -> Response:
