@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from parley.conversations.enums import LISTED_STATUSES, Channel, Direction, Sentiment, Status
 from parley.conversations.filters import MAX_QUERY_LENGTH, ConversationFilters
@@ -15,6 +15,25 @@ from parley.conversations.terms import SearchTerms
 from parley.errors import BadRequest
 
 MAX_SECONDS = 2**31 - 1  # durations are 32-bit integers in the database
+
+# What the OpenAPI schema says each value must look like, so that a request the schema allows is
+# one the parsers below accept (schemathesis checks both ways, tests/api/test_schema_fuzz.py).
+# An id: a positive 63-bit integer in ASCII digits, 1 to 9223372036854775807.
+ID_PATTERN = (
+    "^(?:[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[01][0-9]{17}|92[01][0-9]{16}|922[0-2][0-9]{15}"
+    "|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[01][0-9]{12}|92233720[0-2][0-9]{10}"
+    "|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}"
+    "|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}"
+    "|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-7])$"
+)
+# A conversation in a path: its public id. Described, not enforced: any other text is a 404 like
+# an id that does not exist (and ``/live`` beneath it is a route of its own).
+ConversationIdPath = Annotated[
+    str, Path(description="The conversation's id.", json_schema_extra={"pattern": ID_PATTERN})
+]
+NO_NUL = "^[^\\u0000]*$"  # no database text type can hold a NUL
+# Something searchable: a word character, or three characters once blanks are stripped.
+SEARCHABLE = "\\w|\\S[\\s\\S]+\\S"
 
 FILTER_PARAMS = frozenset(
     {
@@ -111,7 +130,13 @@ def _statuses(values: list[str]) -> tuple[Status, ...]:
 
 
 async def filters_from_query(
-    agent_id: Annotated[list[str], Query(description="Only these agents (repeatable).")] = [],  # noqa: B006
+    agent_id: Annotated[
+        list[str],
+        Query(
+            description="Only these agents (repeatable).",
+            json_schema_extra={"items": {"type": "string", "pattern": ID_PATTERN}},
+        ),
+    ] = [],  # noqa: B006
     direction: Annotated[Direction | None, Query(description="inbound or outbound.")] = None,
     status: Annotated[
         list[str],
@@ -121,8 +146,17 @@ async def filters_from_query(
         ),
     ] = [],  # noqa: B006
     channel: Annotated[list[Channel], Query(description="Only these channels (repeatable).")] = [],  # noqa: B006
-    created_after: Annotated[str | None, Query(description="RFC 3339; inclusive.")] = None,
-    created_before: Annotated[str | None, Query(description="RFC 3339; exclusive.")] = None,
+    created_after: Annotated[
+        str | None,
+        Query(
+            description="RFC 3339 with an offset; inclusive. Must be earlier than created_before.",
+            json_schema_extra={"format": "date-time"},
+        ),
+    ] = None,
+    created_before: Annotated[
+        str | None,
+        Query(description="RFC 3339 with an offset; exclusive.", json_schema_extra={"format": "date-time"}),
+    ] = None,
     min_duration: Annotated[
         int | None, Query(ge=0, le=MAX_SECONDS, description="Seconds, inclusive.")
     ] = None,
@@ -130,7 +164,12 @@ async def filters_from_query(
         int | None, Query(ge=0, le=MAX_SECONDS, description="Seconds, inclusive.")
     ] = None,
     user_id: Annotated[
-        str | None, Query(max_length=320, description="Caller id, exact. Needs read_sensitive.")
+        str | None,
+        Query(
+            max_length=320,
+            json_schema_extra={"pattern": NO_NUL},
+            description="Caller id, exact. Needs read_sensitive.",
+        ),
     ] = None,
     has_recording: Annotated[
         bool | None, Query(description="Only rows with (true) or without a recording.")
@@ -141,15 +180,25 @@ async def filters_from_query(
     ] = None,
     tag: Annotated[
         list[str],
-        Query(max_length=64, description="Only rows carrying every one of these tags (repeatable)."),
+        Query(
+            max_length=64,
+            description="Only rows carrying every one of these tags (repeatable).",
+            json_schema_extra={"items": {"type": "string", "maxLength": 64, "pattern": NO_NUL}},
+        ),
     ] = [],  # noqa: B006
     ended_reason: Annotated[
-        str | None, Query(max_length=200, description="Why it ended, exactly, e.g. customer-ended-call.")
+        str | None,
+        Query(
+            max_length=200,
+            json_schema_extra={"pattern": NO_NUL},
+            description="Why it ended, exactly, e.g. customer-ended-call.",
+        ),
     ] = None,
     q: Annotated[
         str | None,
         Query(
             max_length=MAX_QUERY_LENGTH,
+            json_schema_extra={"pattern": SEARCHABLE},
             description="Full-text search over summary, caller name and transcript, plus substring search "
             "over caller id, agent number, email participants and conversation id. Needs read_sensitive.",
         ),

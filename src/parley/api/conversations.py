@@ -13,10 +13,16 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from parley.api.conversation_params import FILTER_PARAMS, FiltersDep, reject_unknown_params
+from parley.api.conversation_params import (
+    FILTER_PARAMS,
+    ConversationIdPath,
+    FiltersDep,
+    reject_unknown_params,
+)
 from parley.api.deps import EngineDep, LinksDep, PrincipalDep, SecretKeyDep, SettingsDep
 from parley.api.export_response import ExportBudget, ExportResponse
 from parley.api.schemas import (
+    NOT_FOUND,
     PROBLEM_RESPONSES,
     RANGE_RESPONSES,
     ConversationDetail,
@@ -25,7 +31,7 @@ from parley.api.schemas import (
 )
 from parley.conversations.cursor import MAX_CURSOR_LENGTH
 from parley.conversations.export.stream import stream_csv
-from parley.conversations.export.zones import parse_zone
+from parley.conversations.export.zones import parse_zone, zone_enum
 from parley.conversations.policy import authorize_read
 from parley.conversations.service import conversation_detail, find_recording, list_page
 from parley.db.engine import read_connection
@@ -33,13 +39,6 @@ from parley.recordings.response import recording_response
 from parley.recordings.store import LocalBlobStore
 
 router = APIRouter(prefix="/core/conversations", tags=["conversations"], responses=PROBLEM_RESPONSES)
-NOT_FOUND: dict[int | str, dict[str, object]] = {
-    404: {
-        "model": Problem,
-        "content": {"application/problem+json": {}},
-        "description": "No such conversation.",
-    }
-}
 
 
 @router.get(
@@ -82,7 +81,14 @@ async def export_conversations(
     principal: PrincipalDep,
     filters: FiltersDep,
     links: LinksDep,
-    tz: Annotated[str, Query(max_length=64, description="IANA zone for the Date and Time columns.")] = "UTC",
+    tz: Annotated[
+        str,
+        Query(
+            max_length=64,
+            description="IANA zone for the Date and Time columns.",
+            json_schema_extra=zone_enum,
+        ),
+    ] = "UTC",
 ) -> Response:
     reject_unknown_params(request, FILTER_PARAMS | {"tz"})
     access = authorize_read(principal, filters)
@@ -105,7 +111,11 @@ async def export_conversations(
     "/{conversation_id}", response_model=ConversationDetail, responses=NOT_FOUND, summary="One conversation"
 )
 def get_conversation(
-    request: Request, conversation_id: str, principal: PrincipalDep, engine: EngineDep, links: LinksDep
+    request: Request,
+    conversation_id: ConversationIdPath,
+    principal: PrincipalDep,
+    engine: EngineDep,
+    links: LinksDep,
 ) -> Response:
     reject_unknown_params(request, frozenset())
     with read_connection(engine) as connection:
@@ -121,7 +131,7 @@ def get_conversation(
 )
 def get_recording(
     request: Request,
-    conversation_id: str,
+    conversation_id: ConversationIdPath,
     principal: PrincipalDep,
     engine: EngineDep,
     settings: SettingsDep,

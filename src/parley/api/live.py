@@ -12,7 +12,12 @@ from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from parley.api.conversation_params import FILTER_PARAMS, FiltersDep, reject_unknown_params
+from parley.api.conversation_params import (
+    FILTER_PARAMS,
+    ConversationIdPath,
+    FiltersDep,
+    reject_unknown_params,
+)
 from parley.api.deps import EngineDep, LinksDep, PrincipalDep, resolve_principal
 from parley.api.schemas import PROBLEM_RESPONSES
 from parley.auth.principal import ORG_HEADER, Principal
@@ -106,7 +111,7 @@ async def live_conversations(
 )
 async def live_conversation(
     request: Request,
-    conversation_id: str,
+    conversation_id: ConversationIdPath,
     principal: PrincipalDep,
     engine: EngineDep,
     links: LinksDep,

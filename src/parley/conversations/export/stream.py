@@ -9,6 +9,7 @@ query returns each finished CSV line. The output is what ``csv.writer`` (``QUOTE
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,7 +82,12 @@ def _copy_csv(connection: Connection, statement: Select[Any]) -> Iterator[bytes]
     escaping."""
     compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     sql = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
-    params = compiled.construct_params()
+    # construct_params() skips the column types' bind processing; UTCDateTime's is to convert to
+    # UTC, without which an offset PostgreSQL cannot parse (+16:00 is valid RFC 3339) fails COPY.
+    params = {
+        name: value.astimezone(UTC) if isinstance(value, datetime) else value
+        for name, value in compiled.construct_params().items()
+    }
     driver_connection = connection.connection.driver_connection
     assert driver_connection is not None
     line_ends = LineEnds()
