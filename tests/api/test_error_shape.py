@@ -352,10 +352,10 @@ CASES: list[Case] = [
     ),
     _method("/openapi.json", "POST", "/openapi.json"),
     _method("/docs", "DELETE", "/docs"),
-    _method("/docs/oauth2-redirect", "POST", "/docs/oauth2-redirect"),
-    _method("/redoc", "PATCH", "/redoc"),
     _method("/static", "POST", "/static/app.css"),
     Case("/static", Fault.UNKNOWN_ID, errors.NOT_FOUND, "GET", "/static/nothing.css"),
+    _method("/docs/assets", "POST", "/docs/assets/swagger-ui.css"),
+    Case("/docs/assets", Fault.UNKNOWN_ID, errors.NOT_FOUND, "GET", "/docs/assets/nothing.css"),
     # The pages: a browser gets HTML for their own answers (the login form, the HTML 404 of a
     # conversation), but what the framework refuses is problem+json like everywhere else.
     _method("/", "PUT", "/"),
