@@ -142,3 +142,26 @@ def test_an_offset_beyond_what_postgresql_parses_still_filters_the_export(
     exported = client.get(EXPORT, params=params, headers=auth)
     assert exported.status_code == 200
     assert exported.text.count("\r\n") - 1 == len(listed.json()["data"])
+
+
+@pytest.mark.parametrize(
+    ("body", "parameter"),
+    [
+        ({"tags": ["a\x00b"]}, "tags.0"),
+        ({"summary": "x\x00"}, "summary"),
+        ({"caller_name": "\x00"}, "caller_name"),
+        ({"participants": [{"address": "a\x00@b.test"}]}, "participants.0.address"),
+    ],
+)
+def test_a_nul_in_a_written_text_is_refused_by_name(
+    client: TestClient, world: World, body: dict[str, object], parameter: str
+) -> None:
+    """Found by the schema fuzzer: PostgreSQL refuses NUL in text, and that was a 500."""
+    response = client.post(
+        LIST,
+        json={"channel": "email", "direction": "inbound", **body},
+        headers=bearer(world.acme.tokens["manage"]),
+    )
+    assert response.status_code == 400
+    assert response.json()["parameter"] == parameter
+    assert response.json()["detail"] == f"{parameter} must not contain a NUL character."

@@ -125,7 +125,10 @@ def fuzz(
     except Unsatisfiable:
         assert mode is GenerationMode.NEGATIVE  # an operation whose schema forbids nothing it can send
     except Exception as exc:
-        return f"{method} {path} ({mode}): {str(exc)[:1200]}"
+        parts = exc.exceptions if isinstance(exc, BaseExceptionGroup) else (exc,)
+        return f"{method} {path} ({mode}): " + "\n".join(
+            f"{type(e).__name__}: {str(e)[:1500]}" for e in parts
+        )
     return None
 
 
