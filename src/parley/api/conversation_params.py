@@ -32,8 +32,8 @@ ConversationIdPath = Annotated[
     str, Path(description="The conversation's id.", json_schema_extra={"pattern": ID_PATTERN})
 ]
 NO_NUL = "^[^\\u0000]*$"  # no database text type can hold a NUL
-# Something searchable: a word character, or three characters once blanks are stripped.
-SEARCHABLE = "\\w|\\S[\\s\\S]+\\S"
+# Something searchable (a word character, or three characters once blanks are stripped), no NUL.
+SEARCHABLE = "^[^\\u0000]*(?:\\w|[^\\s\\u0000][^\\u0000]+[^\\s\\u0000])[^\\u0000]*$"
 
 FILTER_PARAMS = frozenset(
     {
