@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from parley import __version__
 from parley.api import conversations, health, hooks, live, writes
 from parley.api.export_response import ExportBudget
+from parley.api.head import HeadAsGet
+from parley.api.headers import SecurityHeaders
 from parley.api.problems import install_problem_handlers
 from parley.auth.password_threads import PasswordThreads
 from parley.auth.passwords import Passwords
@@ -68,6 +70,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version=__version__,
         summary="One inbox for every conversation your AI agents handle.",
         lifespan=lifespan,
+        # FastAPI's pages load their scripts from a public CDN: ``web.docs`` serves its own.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -88,4 +94,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(writes.router)
     app.include_router(hooks.router)
     install_web(app)
+    # Outermost first: HEAD is turned into GET before anything else sees the request, and the
+    # headers are added to whatever answers, errors included.
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app

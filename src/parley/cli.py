@@ -242,6 +242,7 @@ def serve(
     """Apply pending migrations and serve the inbox and API."""
     import uvicorn
 
+    from parley.access_log import log_config
     from parley.app import create_app
     from parley.http_limits import ClientLimits, protocol_factory
     from parley.simulate.demo import DemoSimulation, local_url, serve_with_simulation
@@ -262,6 +263,8 @@ def serve(
         "log_level": "info",
         "proxy_headers": True,
         "http": protocol_factory(ClientLimits.from_settings(settings)),
+        # Route and status, never the query string's values (parley.access_log).
+        "log_config": log_config(),
     }
     err.print(f"Parley is listening on http://{host}:{port}/ with {workers} worker(s)")
     simulation = None

@@ -367,10 +367,10 @@ CASES: list[Case] = [
     ),
     _method("/openapi.json", "POST", "/openapi.json"),
     _method("/docs", "DELETE", "/docs"),
-    _method("/docs/oauth2-redirect", "POST", "/docs/oauth2-redirect"),
-    _method("/redoc", "PATCH", "/redoc"),
     _method("/static", "POST", "/static/app.css"),
     Case("/static", Fault.UNKNOWN_ID, errors.NOT_FOUND, "GET", "/static/nothing.css"),
+    _method("/docs/assets", "POST", "/docs/assets/swagger-ui.css"),
+    Case("/docs/assets", Fault.UNKNOWN_ID, errors.NOT_FOUND, "GET", "/docs/assets/nothing.css"),
     # The pages: a browser gets HTML for their own answers (the login form, the HTML 404 of a
     # conversation), but what the framework refuses is problem+json like everywhere else.
     _method("/", "PUT", "/"),
@@ -453,14 +453,15 @@ def _route_paths(client: TestClient) -> dict[str, set[Fault]]:
 
 def _methods(client: TestClient, path: str | None, url: str) -> set[str]:
     """What the routes matching ``url`` accept (``/export.csv`` is also a ``/{conversation_id}``);
-    StaticFiles serves GET and HEAD."""
+    StaticFiles serves GET and HEAD, and HEAD is answered wherever GET is."""
     target = url.split("?", 1)[0]
     routes = [
         route
         for route in _routes(client)
         if route.path == path or compile_path(str(route.path))[0].fullmatch(target)
     ]
-    return set().union(*(route.methods or {"GET", "HEAD"} for route in routes))
+    methods: set[str] = set().union(*(route.methods or {"GET", "HEAD"} for route in routes))
+    return methods | {"HEAD"} if "GET" in methods else methods
 
 
 def test_every_route_has_a_case_for_each_fault_it_can_produce(client: TestClient) -> None:
@@ -524,7 +525,7 @@ def test_a_405_names_every_method_the_address_accepts(client: TestClient) -> Non
     # /login is two routes (GET and POST); Starlette alone would name only the first.
     response = client.put("/login")
     assert response.status_code == 405
-    assert {method.strip() for method in response.headers["allow"].split(",")} == {"GET", "POST"}
+    assert {method.strip() for method in response.headers["allow"].split(",")} == {"GET", "HEAD", "POST"}
 
 
 def test_a_server_error_is_problem_json_and_tells_nothing_of_the_cause(

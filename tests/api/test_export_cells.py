@@ -38,6 +38,18 @@ AWKWARD = [
     'only "quotes"',
     "naïve café ✓",
     "'already quoted",
+    # Blanks or line breaks before a formula character, and full-width formula characters.
+    " =1+2",
+    '\n=HYPERLINK("http://evil")',
+    "\r\n+1",
+    "  \t@SUM(A1)",
+    "\u3000-2",
+    "\uff1d1+2",
+    "\uff0b1",
+    "\uff0d1",
+    "\uff20SUM(A1)",
+    " plain after a blank",
+    "\n",
 ]
 ZONES = ["UTC", "Europe/Paris", "America/St_Johns", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe"]
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant, request_params_to_args
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +20,25 @@ from parley.conversations.terms import SearchTerms
 from parley.errors import BadRequest
 
 MAX_SECONDS = 2**31 - 1  # durations are 32-bit integers in the database
+
+# What the OpenAPI schema says each value must look like, so that a request the schema allows is
+# one the parsers below accept (schemathesis checks both ways, tests/api/test_schema_fuzz.py).
+# An id: a positive 63-bit integer in ASCII digits, 1 to 9223372036854775807.
+ID_PATTERN = (
+    "^(?:[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[01][0-9]{17}|92[01][0-9]{16}|922[0-2][0-9]{15}"
+    "|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[01][0-9]{12}|92233720[0-2][0-9]{10}"
+    "|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}"
+    "|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}"
+    "|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-7])$"
+)
+# A conversation in a path: its public id. Described, not enforced: any other text is a 404 like
+# an id that does not exist (and ``/live`` beneath it is a route of its own).
+ConversationIdPath = Annotated[
+    str, Path(description="The conversation's id.", json_schema_extra={"pattern": ID_PATTERN})
+]
+NO_NUL = "^[^\\u0000]*$"  # no database text type can hold a NUL
+# Something searchable (a word character, or three characters once blanks are stripped), no NUL.
+SEARCHABLE = "^[^\\u0000]*(?:\\w|[^\\s\\u0000][^\\u0000]+[^\\s\\u0000])[^\\u0000]*$"
 
 FILTER_PARAMS = frozenset(
     {
@@ -41,15 +61,26 @@ FILTER_PARAMS = frozenset(
     }
 )
 
+# The only parameters that may be given more than once (each value widens the filter). Any other,
+# repeated, would silently take the last value: the caller meant something we would not do.
+REPEATABLE_PARAMS = frozenset({"agent_id", "status", "channel", "sentiment", "tag"})
+
 
 def reject_unknown_params(request: Request, allowed: frozenset[str]) -> None:
-    """Refuse parameters we don't know (a typo must not silently widen a filter) and NUL characters,
-    which no database text type can hold."""
+    """Refuse parameters we don't know (a typo must not silently widen a filter), single-valued
+    ones given twice, and NUL characters, which no database text type can hold. Every route
+    calls it first, so the rule holds for the list, the export, the live streams and the rest."""
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         raise BadRequest(
             f"Unknown query parameter {unknown[0]!r}. Allowed: {', '.join(sorted(allowed))}.",
             parameter=unknown[0],
+        )
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, count in counts.items() if count > 1 and name not in REPEATABLE_PARAMS)
+    if repeated:
+        raise BadRequest(
+            f"{repeated[0]} was given {counts[repeated[0]]} times; it takes one value.", parameter=repeated[0]
         )
     for name, value in request.query_params.multi_items():
         if "\x00" in value:
@@ -66,6 +97,14 @@ def _timestamp(name: str, value: str | None) -> datetime | None:
         raise BadRequest(f"{name} must be an RFC 3339 timestamp such as {example}.", parameter=name) from None
     if moment.tzinfo is None:
         raise BadRequest(f"{name} must include a time zone offset, e.g. {example}.", parameter=name)
+    try:
+        # Stored and compared in UTC: at the ends of the calendar an offset can push a moment
+        # past year 1 or 9999, which only fails once the query binds it (after the response began).
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise BadRequest(
+            f"{name} lies outside the years 1 to 9999 once converted to UTC.", parameter=name
+        ) from None
     return moment
 
 
@@ -97,7 +136,13 @@ def _statuses(values: list[str]) -> tuple[Status, ...]:
 
 
 async def filters_from_query(
-    agent_id: Annotated[list[str], Query(description="Only these agents (repeatable).")] = [],  # noqa: B006
+    agent_id: Annotated[
+        list[str],
+        Query(
+            description="Only these agents (repeatable).",
+            json_schema_extra={"items": {"type": "string", "pattern": ID_PATTERN}},
+        ),
+    ] = [],  # noqa: B006
     agent_version: Annotated[
         int | None,
         Query(
@@ -113,8 +158,17 @@ async def filters_from_query(
         ),
     ] = [],  # noqa: B006
     channel: Annotated[list[Channel], Query(description="Only these channels (repeatable).")] = [],  # noqa: B006
-    created_after: Annotated[str | None, Query(description="RFC 3339; inclusive.")] = None,
-    created_before: Annotated[str | None, Query(description="RFC 3339; exclusive.")] = None,
+    created_after: Annotated[
+        str | None,
+        Query(
+            description="RFC 3339 with an offset; inclusive. Must be earlier than created_before.",
+            json_schema_extra={"format": "date-time"},
+        ),
+    ] = None,
+    created_before: Annotated[
+        str | None,
+        Query(description="RFC 3339 with an offset; exclusive.", json_schema_extra={"format": "date-time"}),
+    ] = None,
     min_duration: Annotated[
         int | None, Query(ge=0, le=MAX_SECONDS, description="Seconds, inclusive.")
     ] = None,
@@ -122,7 +176,12 @@ async def filters_from_query(
         int | None, Query(ge=0, le=MAX_SECONDS, description="Seconds, inclusive.")
     ] = None,
     user_id: Annotated[
-        str | None, Query(max_length=320, description="Caller id, exact. Needs read_sensitive.")
+        str | None,
+        Query(
+            max_length=320,
+            json_schema_extra={"pattern": NO_NUL},
+            description="Caller id, exact. Needs read_sensitive.",
+        ),
     ] = None,
     has_recording: Annotated[
         bool | None, Query(description="Only rows with (true) or without a recording.")
@@ -133,15 +192,25 @@ async def filters_from_query(
     ] = None,
     tag: Annotated[
         list[str],
-        Query(max_length=64, description="Only rows carrying every one of these tags (repeatable)."),
+        Query(
+            max_length=64,
+            description="Only rows carrying every one of these tags (repeatable).",
+            json_schema_extra={"items": {"type": "string", "maxLength": 64, "pattern": NO_NUL}},
+        ),
     ] = [],  # noqa: B006
     ended_reason: Annotated[
-        str | None, Query(max_length=200, description="Why it ended, exactly, e.g. customer-ended-call.")
+        str | None,
+        Query(
+            max_length=200,
+            json_schema_extra={"pattern": NO_NUL},
+            description="Why it ended, exactly, e.g. customer-ended-call.",
+        ),
     ] = None,
     q: Annotated[
         str | None,
         Query(
             max_length=MAX_QUERY_LENGTH,
+            json_schema_extra={"pattern": SEARCHABLE},
             description="Full-text search over summary, caller name and transcript, plus substring search "
             "over caller id, agent number, email participants and conversation id. Needs read_sensitive.",
         ),

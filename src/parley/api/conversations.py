@@ -13,10 +13,16 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from parley.api.conversation_params import FILTER_PARAMS, FiltersDep, reject_unknown_params
+from parley.api.conversation_params import (
+    FILTER_PARAMS,
+    ConversationIdPath,
+    FiltersDep,
+    reject_unknown_params,
+)
 from parley.api.deps import EngineDep, LinksDep, PrincipalDep, SecretKeyDep, SettingsDep
 from parley.api.export_response import ExportBudget, ExportResponse
 from parley.api.schemas import (
+    NOT_FOUND,
     PROBLEM_RESPONSES,
     RANGE_RESPONSES,
     ConversationCount,
@@ -26,7 +32,7 @@ from parley.api.schemas import (
 )
 from parley.conversations.cursor import MAX_CURSOR_LENGTH
 from parley.conversations.export.stream import stream_csv
-from parley.conversations.export.zones import parse_zone
+from parley.conversations.export.zones import parse_zone, zone_enum
 from parley.conversations.policy import authorize_read
 from parley.conversations.service import conversation_detail, count, find_recording, list_page
 from parley.db.engine import read_connection
@@ -34,13 +40,6 @@ from parley.recordings.response import recording_response
 from parley.recordings.store import LocalBlobStore
 
 router = APIRouter(prefix="/core/conversations", tags=["conversations"], responses=PROBLEM_RESPONSES)
-NOT_FOUND: dict[int | str, dict[str, object]] = {
-    404: {
-        "model": Problem,
-        "content": {"application/problem+json": {}},
-        "description": "No such conversation.",
-    }
-}
 
 
 @router.get(
@@ -98,7 +97,14 @@ async def export_conversations(
     principal: PrincipalDep,
     filters: FiltersDep,
     links: LinksDep,
-    tz: Annotated[str, Query(max_length=64, description="IANA zone for the Date and Time columns.")] = "UTC",
+    tz: Annotated[
+        str,
+        Query(
+            max_length=64,
+            description="IANA zone for the Date and Time columns.",
+            json_schema_extra=zone_enum,
+        ),
+    ] = "UTC",
 ) -> Response:
     reject_unknown_params(request, FILTER_PARAMS | {"tz"})
     access = authorize_read(principal, filters)
@@ -121,7 +127,11 @@ async def export_conversations(
     "/{conversation_id}", response_model=ConversationDetail, responses=NOT_FOUND, summary="One conversation"
 )
 def get_conversation(
-    request: Request, conversation_id: str, principal: PrincipalDep, engine: EngineDep, links: LinksDep
+    request: Request,
+    conversation_id: ConversationIdPath,
+    principal: PrincipalDep,
+    engine: EngineDep,
+    links: LinksDep,
 ) -> Response:
     reject_unknown_params(request, frozenset())
     with read_connection(engine) as connection:
@@ -137,7 +147,7 @@ def get_conversation(
 )
 def get_recording(
     request: Request,
-    conversation_id: str,
+    conversation_id: ConversationIdPath,
     principal: PrincipalDep,
     engine: EngineDep,
     settings: SettingsDep,
@@ -147,6 +157,6 @@ def get_recording(
     with read_connection(engine) as connection:
         recording = find_recording(connection, principal, conversation_id, seq)
     path = LocalBlobStore(settings.recordings_dir).path_for(recording.blob_key)
-    return recording_response(
-        request, path, recording.content_type, {"Cache-Control": "private, max-age=3600"}
-    )
+    # Not stored, even privately: a cached recording outlived the logout by an hour. Seeking does
+    # not need a cache, since the player asks for each range it wants (206).
+    return recording_response(request, path, recording.content_type, {"Cache-Control": "private, no-store"})

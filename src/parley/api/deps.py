@@ -26,7 +26,11 @@ from parley.db.engine import read_connection
 AuthorizationHeader = Annotated[str | None, Header(include_in_schema=False)]
 OrgHeader = Annotated[
     str | None,
-    Header(alias=ORG_HEADER, description="Org slug or id; required with personal access tokens (pat_)."),
+    Header(
+        alias=ORG_HEADER,
+        min_length=1,
+        description="Org slug or id; required with personal access tokens (pat_).",
+    ),
 ]
 
 

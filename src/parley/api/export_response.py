@@ -122,17 +122,21 @@ class ExportResponse(Response):
             scope.cancel()
 
     async def _stream(self, send: Send) -> None:
+        # The first chunk before the status: until then a failure (the database, the statement)
+        # is raised and answered as an error, rather than cutting off a 200 after its headers.
+        chunk = await self._next()
         await self._send(
             send, {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
-        while True:
-            chunk = await anyio.to_thread.run_sync(next, self._chunks, _END, limiter=self._budget.threads)
-            if chunk is _END:
-                break
+        while chunk is not _END:
             assert isinstance(chunk, bytes)
             await self._send(send, {"type": "http.response.body", "body": chunk, "more_body": True})
             self.sent_bytes += len(chunk)
+            chunk = await self._next()
         await self._send(send, {"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _next(self) -> object:
+        return await anyio.to_thread.run_sync(next, self._chunks, _END, limiter=self._budget.threads)
 
     async def _send(self, send: Send, message: Message) -> None:
         # The server's send waits while its write buffer is full, i.e. while the client reads

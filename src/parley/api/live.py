@@ -12,7 +12,12 @@ from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from parley.api.conversation_params import FILTER_PARAMS, FiltersDep, reject_unknown_params
+from parley.api.conversation_params import (
+    FILTER_PARAMS,
+    ConversationIdPath,
+    FiltersDep,
+    reject_unknown_params,
+)
 from parley.api.deps import EngineDep, LinksDep, PrincipalDep, resolve_principal
 from parley.api.schemas import PROBLEM_RESPONSES
 from parley.auth.principal import ORG_HEADER, Principal
@@ -26,7 +31,8 @@ from parley.live.stream import Viewer, events
 router = APIRouter(prefix="/core/conversations", tags=["live"], responses=PROBLEM_RESPONSES)
 
 # Proxies buffer responses unless told not to; a stream must reach the browser as it is written.
-STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# Events hold personal data: never stored (see ``api.headers``).
+STREAM_HEADERS = {"Cache-Control": "private, no-store", "X-Accel-Buffering": "no"}
 LastEventIdHeader = Annotated[
     str | None, Header(alias="Last-Event-ID", description="Resume after this event (EventSource sends it).")
 ]
@@ -107,7 +113,7 @@ async def live_conversations(
 )
 async def live_conversation(
     request: Request,
-    conversation_id: str,
+    conversation_id: ConversationIdPath,
     principal: PrincipalDep,
     engine: EngineDep,
     links: LinksDep,

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
+from parley.api.head import HEAD_REQUEST
 from parley.api.validation import describe_all
 from parley.errors import (
     BAD_REQUEST,
@@ -74,6 +75,8 @@ def _allowed_methods(request: Request, exc: StarletteHTTPException) -> str:
             match, _ = route.matches(request.scope)
             if match is not Match.NONE:
                 allowed |= route.methods
+    if "GET" in allowed:
+        allowed.add("HEAD")  # answered wherever GET is (``api.head``)
     return ", ".join(sorted(allowed))
 
 
@@ -139,7 +142,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail += "."
         if kind is METHOD_NOT_ALLOWED:
             headers["Allow"] = _allowed_methods(request, exc)
-            detail = f"This address does not accept {request.method}; it accepts {headers['Allow']}."
+            method = "HEAD" if request.scope.get(HEAD_REQUEST) else request.method
+            detail = f"This address does not accept {method}; it accepts {headers['Allow']}."
         return problem_response(kind, detail, headers=headers)
 
     @app.exception_handler(Exception)

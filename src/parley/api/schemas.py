@@ -134,3 +134,19 @@ RANGE_RESPONSES: dict[int | str, dict[str, object]] = {
     206: {"description": "Part of the file, for a Range request; a Range that does not parse is ignored."},
     416: _problem("No requested range lies within the file; Content-Range gives its length."),
 }
+
+NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {
+        "model": Problem,
+        "content": {"application/problem+json": {}},
+        "description": "No such conversation.",
+    }
+}
+# What only a write can meet; FastAPI would otherwise document its own 422 (application/json),
+# which this API never sends: bad input is a 400, and 422 a body naming what cannot be done.
+WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
+    409: _problem("The Idempotency-Key was used with another request, or a change conflicts with another."),
+    413: _problem("The body is larger than allowed."),
+    415: _problem("The Content-Type is not one this address takes."),
+    422: _problem("Well formed, but names something the org does not have or a change its state forbids."),
+}

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from parley.api.write_schemas import NUL_FREE
+
 _PARAMETER_SOURCES = ("query", "path", "header", "cookie")
 
 
@@ -57,6 +59,12 @@ _SENTENCES: dict[str, Callable[[str, Mapping[str, Any]], str]] = {
     "less_than": _bound("less than", "lt"),
     "string_too_long": _length("at most", "max_length"),
     "string_too_short": _length("at least", "min_length"),
+    # The one pattern the write API's text fields carry (``write_schemas.NUL_FREE``).
+    "string_pattern_mismatch": lambda name, ctx: (
+        f"{name} must not contain a NUL character."
+        if ctx.get("pattern") == NUL_FREE
+        else f"{name} must match the pattern {ctx.get('pattern')}."
+    ),
     # pydantic phrases the allowed values already: "'inbound' or 'outbound'".
     "enum": lambda name, ctx: f"{name} must be {ctx.get('expected')}.",
     "literal_error": lambda name, ctx: f"{name} must be {ctx.get('expected')}.",

@@ -29,12 +29,14 @@ def _past(moment: datetime | None) -> datetime | None:
     return moment
 
 
+# No database text type can hold a NUL (PostgreSQL refuses it): stated in the schema and checked.
+NUL_FREE = r"^[^\x00]*$"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SKEW = timedelta(days=1)
-Text = Annotated[str, StringConstraints(max_length=20_000)]
-Short = Annotated[str, StringConstraints(min_length=1, max_length=320)]
+Text = Annotated[str, StringConstraints(max_length=20_000, pattern=NUL_FREE)]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=320, pattern=NUL_FREE)]
 Moment = Annotated[datetime | None, AfterValidator(_aware)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True, pattern=NUL_FREE)]
 Seconds = Annotated[int, Field(ge=0, le=MAX_SECONDS)]
 AgentId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,19}$")]
 
@@ -55,7 +57,7 @@ class Analysis(_Strict):
     duration_seconds: Seconds | None = None
     started_at: Moment = None
     ended_at: Moment = None
-    ended_reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+    ended_reason: Annotated[str, StringConstraints(max_length=200, pattern=NUL_FREE)] | None = None
     sentiment: Sentiment | None = None
     successful: bool | None = None
     tags: Annotated[list[Tag], Field(max_length=50)] | None = None
@@ -67,13 +69,17 @@ class ConversationCreate(Analysis):
     status: Status = Status.IN_PROGRESS
     agent_id: AgentId | None = None
     agent_version: Annotated[int, Field(ge=0, le=MAX_SECONDS)] | None = None
-    agent_external_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    agent_external_id: (
+        Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=NUL_FREE)] | None
+    ) = None
     user_id: Short | None = None
-    caller_name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    caller_name: Annotated[str, StringConstraints(max_length=200, pattern=NUL_FREE)] | None = None
     agent_number: Short | None = None
     participants: Annotated[list[ParticipantIn], Field(max_length=100)] = []
     created_at: Annotated[Moment, AfterValidator(_past)] = None
-    external_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=NUL_FREE)] | None = (
+        None
+    )
 
 
 class ConversationPatch(Analysis):
@@ -85,7 +91,7 @@ class ConversationPatch(Analysis):
 class TurnIn(_Strict):
     seq: Annotated[int, Field(ge=0, le=MAX_SECONDS)]
     speaker: Literal["agent", "user", "caller", "system"]
-    text: Annotated[str, StringConstraints(max_length=20_000)]
+    text: Annotated[str, StringConstraints(max_length=20_000, pattern=NUL_FREE)]
     offset_ms: Annotated[int, Field(ge=0, le=MAX_SECONDS)] = 0
     final: bool = True
 

@@ -13,23 +13,27 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from parley.api.conversation_params import reject_unknown_params
+from parley.api.conversation_params import ConversationIdPath, reject_unknown_params
 from parley.api.deps import EngineDep, LinksDep, SettingsDep, WriterDep
-from parley.api.schemas import PROBLEM_RESPONSES, ConversationDetail
+from parley.api.schemas import NOT_FOUND, PROBLEM_RESPONSES, WRITE_RESPONSES, ConversationDetail
 from parley.api.write_schemas import ConversationCreate, ConversationPatch, TurnsIn, TurnsOut
 from parley.api.writing import Answer, Idempotency, add_turns, attach, create, patch, remove
 from parley.conversations.ids import parse_conversation_id
 from parley.errors import NotFound, PayloadTooLarge
 from parley.ingest.idempotency import MAX_KEY_LENGTH, fingerprint
-from parley.recordings.upload import declared_type, delete_owned, receive
+from parley.recordings.upload import AUDIO_TYPES, declared_type, delete_owned, receive
 
-router = APIRouter(prefix="/core/conversations", tags=["writes"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/core/conversations", tags=["writes"], responses={**PROBLEM_RESPONSES, **WRITE_RESPONSES}
+)
 
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
         max_length=MAX_KEY_LENGTH,
+        # What ``check_key`` accepts: printable ASCII, spaces included.
+        json_schema_extra={"pattern": f"^[ -~]{{1,{MAX_KEY_LENGTH}}}$"},
         description="Any unique string (a UUID): a retry with the same key and body is answered "
         "as the first request was, and changes nothing. Kept 24 hours.",
     ),
@@ -67,10 +71,15 @@ async def create_conversation(
     return _json(answer)
 
 
-@router.patch("/{conversation_id}", response_model=ConversationDetail, summary="Update a conversation")
+@router.patch(
+    "/{conversation_id}",
+    response_model=ConversationDetail,
+    responses=NOT_FOUND,
+    summary="Update a conversation",
+)
 async def update_conversation(
     request: Request,
-    conversation_id: str,
+    conversation_id: ConversationIdPath,
     access: WriterDep,
     payload: ConversationPatch,
     engine: EngineDep,
@@ -85,10 +94,15 @@ async def update_conversation(
     return _json(answer)
 
 
-@router.post("/{conversation_id}/turns", response_model=TurnsOut, summary="Add or replace transcript turns")
+@router.post(
+    "/{conversation_id}/turns",
+    response_model=TurnsOut,
+    responses=NOT_FOUND,
+    summary="Add or replace transcript turns",
+)
 async def post_turns(
     request: Request,
-    conversation_id: str,
+    conversation_id: ConversationIdPath,
     access: WriterDep,
     payload: TurnsIn,
     engine: EngineDep,
@@ -105,16 +119,18 @@ async def post_turns(
 @router.put(
     "/{conversation_id}/recording",
     response_model=ConversationDetail,
+    responses=NOT_FOUND,
     summary="Upload the recording (WAV, MP3, OGG/Opus, WebM or M4A), streamed",
     openapi_extra={
         "requestBody": {
-            "content": {t: {} for t in ("audio/wav", "audio/mpeg", "audio/ogg", "audio/webm", "audio/mp4")}
+            "required": True,
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in AUDIO_TYPES},
         }
     },
 )
 async def put_recording(
     request: Request,
-    conversation_id: str,
+    conversation_id: ConversationIdPath,
     access: WriterDep,
     engine: EngineDep,
     links: LinksDep,
@@ -141,9 +157,18 @@ async def put_recording(
     return _json(answer)
 
 
-@router.delete("/{conversation_id}", status_code=204, summary="Delete a conversation and everything it holds")
+@router.delete(
+    "/{conversation_id}",
+    status_code=204,
+    responses=NOT_FOUND,
+    summary="Delete a conversation and everything it holds",
+)
 async def delete_conversation(
-    request: Request, conversation_id: str, access: WriterDep, engine: EngineDep, settings: SettingsDep
+    request: Request,
+    conversation_id: ConversationIdPath,
+    access: WriterDep,
+    engine: EngineDep,
+    settings: SettingsDep,
 ) -> Response:
     reject_unknown_params(request, frozenset())
     blobs = await run_in_threadpool(remove, engine, access, _conversation_id(conversation_id))

@@ -41,12 +41,25 @@ _ALL_MEMBERSHIPS = _MEMBERSHIPS.order_by(_o.c.name, _o.c.slug)
 _ONE_MEMBERSHIP = _MEMBERSHIPS.where(_BY_REF).order_by(_SLUG_FIRST)
 
 
+# orgs.id is a 32-bit integer: a larger number bound to it overflows the driver (SQLite) or the
+# column type (PostgreSQL), so it is no id, like any other text that only looks like one.
+_MAX_ORG_ID = 2**31 - 1
+
+
+def org_id_of(ref: str) -> int | None:
+    """The org id a reference spells, or None when it cannot be one (then it is only a slug)."""
+    # isascii: str.isdigit accepts characters such as "²" or "١٢" that are no id here.
+    if not (ref.isascii() and ref.isdigit()) or len(ref) > len(str(_MAX_ORG_ID)):
+        return None
+    value = int(ref)
+    return value if 0 < value <= _MAX_ORG_ID else None
+
+
 def _ref_values(ref: str | int) -> dict[str, object]:
     """Bind values naming an org: by slug or numeric id as a user typed it (str), or by id (int)."""
     if isinstance(ref, int):
         return {"ref": None, "ref_id": ref}
-    # isascii: str.isdigit accepts characters such as "²" that int() refuses.
-    return {"ref": ref, "ref_id": int(ref) if ref.isascii() and ref.isdigit() else None}
+    return {"ref": ref, "ref_id": org_id_of(ref)}
 
 
 def find_org(connection: Connection, ref: str) -> Org | None:

@@ -18,12 +18,13 @@ from parley.conversations.enums import FINISHED_STATUSES, Status
 from parley.conversations.ids import new_conversation_id, truncate_to_millis
 from parley.db import tables
 from parley.db.clock import now
-from parley.errors import Conflict, NotFound, Unprocessable
+from parley.errors import Conflict, NotFound, Unprocessable, UnsupportedMediaType
 from parley.ingest import documents, jobs
 from parley.ingest.events import EventKind, append_events
 from parley.ingest.records import NewConversation
 from parley.ingest.transitions import check_transition
 from parley.ingest.writer import insert_conversations
+from parley.recordings.upload import AUDIO_TYPES
 
 c = tables.conversations
 _RNG = random.SystemRandom()
@@ -337,7 +338,12 @@ def attach_recording(
     duration_seconds: int | None,
 ) -> str | None:
     """Make ``blob_key`` the conversation's recording; returns the blob it replaces, if any,
-    for the caller to delete once this commits."""
+    for the caller to delete once this commits. Only the audio types Parley serves are stored:
+    every writer (upload, provider fetch, a delivery's inline audio) has its type checked here."""
+    if content_type not in AUDIO_TYPES:
+        raise UnsupportedMediaType(
+            f"{content_type!r} is not a recording type Parley takes: {', '.join(AUDIO_TYPES)}."
+        )
     _owned(connection, org_id, conversation_id)
     r = tables.recordings
     where = (r.c.org_id == org_id, r.c.conversation_id == conversation_id, r.c.seq == 0)

@@ -12,6 +12,7 @@ from starlette.types import Scope
 from parley.auth.throttle import LoginThrottle
 from parley.web import agent_pages, login, pages, views_api
 from parley.web.csrf import CSRF_FIELD
+from parley.web.docs import install_docs
 from parley.web.render import STATIC_DIR, build_environment, render
 from parley.web.session import LoginRequired, NoMembership, login_url, session_principal
 
@@ -63,6 +64,7 @@ def install_web(app: FastAPI) -> None:
 
     # The one handler of database failures (``api.problems``) shows browsers this page.
     app.state.unavailable_page = unavailable_page
+    install_docs(app)
 
     @app.exception_handler(LoginRequired)
     async def login_required(_request: Request, exc: LoginRequired) -> Response:

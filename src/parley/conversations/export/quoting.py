@@ -2,20 +2,28 @@
 
 The rule is ``csv.writer``'s (``QUOTE_MINIMAL``, ``\\r\\n`` line ends): a field is quoted when it
 holds a comma, a quote or a line break, and quotes inside are doubled. A cell a spreadsheet would
-run as a formula gets a single quote in front (OWASP's advice).
+run as a formula gets a single quote in front (OWASP's advice): one that starts with a formula
+character (OWASP's list, and their full-width forms, which some spreadsheets fold to ASCII), or
+with blanks or line breaks and then one (spreadsheets trim those before deciding).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, String, case, func, literal, or_
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Trimmed by spreadsheets before a cell is read as a formula (tab and CR are formula starts too).
+LEADING_BLANKS = " \t\r\n\v\f\u00a0\u3000"
 CSV_SPECIAL = (",", '"', "\r", "\n")  # what makes csv.writer quote a field
 LINE_END = "\r\n"
 
 
+def starts_like_a_formula(value: str) -> bool:
+    return value.startswith(FORMULA_STARTS) or value.lstrip(LEADING_BLANKS).startswith(FORMULA_STARTS)
+
+
 def neutralise(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return "'" + value if starts_like_a_formula(value) else value
 
 
 def needs_quotes(value: str) -> bool:
@@ -38,8 +46,18 @@ def sql_text(value: str) -> ColumnElement[str]:
 def sql_formula_prefix(cell: ColumnElement[str], dialect: str) -> ColumnElement[str]:
     """ "'" before a cell a spreadsheet would run as a formula, else ''. Compares the first
     character's code point (unicode() on SQLite, ascii() on PostgreSQL): cheaper than substr()."""
-    first = func.unicode(cell) if dialect == "sqlite" else func.ascii(cell)
-    return case((first.in_([ord(s) for s in FORMULA_STARTS]), sql_text("'")), else_=sql_text(""))
+
+    def first(text: ColumnElement[str]) -> ColumnElement[int]:
+        return func.unicode(text) if dialect == "sqlite" else func.ascii(text)
+
+    formula = [ord(s) for s in FORMULA_STARTS]
+    # ltrim() only for cells that start with a blank: CASE stops at the first branch that holds.
+    after_blanks = first(func.ltrim(cell, sql_text(LEADING_BLANKS)))
+    return case(
+        (first(cell).in_(formula), sql_text("'")),
+        (first(cell).in_([ord(s) for s in LEADING_BLANKS]) & after_blanks.in_(formula), sql_text("'")),
+        else_=sql_text(""),
+    )
 
 
 def sql_neutralised(cell: ColumnElement[str], dialect: str) -> ColumnElement[str]:

@@ -9,6 +9,7 @@ query returns each finished CSV line. The output is what ``csv.writer`` (``QUOTE
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,11 +44,14 @@ def stream_csv(
 def _write_csv(
     engine: Engine, access: Access, filters: ConversationFilters, links: Links, zone: ZoneInfo
 ) -> Generator[bytes, None, None]:
-    yield header_line(access).encode()
+    # The first chunk comes once the connection, the zone's spans and the statement are ready:
+    # the response asks for it before it sends its status, so a failure here is still an error
+    # answer, not a download that stops after its header line.
     with engine.connect() as connection:
         dialect = connection.dialect.name
         spans = spans_for(connection, access.visible, zone)
         statement = export_statement(dialect, access, filters, links, spans)
+        yield header_line(access).encode()
         if dialect == "sqlite":
             yield from _sqlite_lines(connection, statement)
         else:
@@ -78,7 +82,12 @@ def _copy_csv(connection: Connection, statement: Select[Any]) -> Iterator[bytes]
     escaping."""
     compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     sql = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
-    params = compiled.construct_params()
+    # construct_params() skips the column types' bind processing; UTCDateTime's is to convert to
+    # UTC, without which an offset PostgreSQL cannot parse (+16:00 is valid RFC 3339) fails COPY.
+    params = {
+        name: value.astimezone(UTC) if isinstance(value, datetime) else value
+        for name, value in compiled.construct_params().items()
+    }
     driver_connection = connection.connection.driver_connection
     assert driver_connection is not None
     line_ends = LineEnds()
