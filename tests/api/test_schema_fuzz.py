@@ -9,7 +9,7 @@ the checks cannot read to the end (their refusals are covered by test_error_shap
 What JSON Schema cannot say is told to the generator here, each rule once: a cursor is one the
 API issued (a forged one is refused, which is the point of signing it), and an agent one the
 org has, a created_at between 1970 and now, and an Idempotency-Key new for each request; created_after comes before
-created_before and min_duration is at most max_duration; a date with an offset must still lie in
+created_before, min_duration is at most max_duration and agent_version comes with agent_id; a date with an offset must still lie in
 years 1 to 9999 in UTC; an uploaded recording's bytes are audio of the type it declares.
 """
 
@@ -71,7 +71,9 @@ def within_the_rules(case: Case) -> bool:
         return False
     low, high = query.get("min_duration"), query.get("max_duration")
     return not (
-        (after and before and after >= before) or (low is not None and high is not None and low > high)
+        (after and before and after >= before)
+        or (low is not None and high is not None and low > high)
+        or (query.get("agent_version") is not None and not query.get("agent_id"))
     )
 
 
@@ -88,8 +90,14 @@ def operations(client: TestClient) -> list[tuple[str, str]]:
 
 def test_the_fuzzed_operations_are_every_one_but_the_streams(client: TestClient) -> None:
     found = {path for path, _ in operations(client)}
-    assert {"/core/conversations", "/core/conversations/export.csv", "/hooks/{provider}/{hook_id}"} <= found
-    assert len(operations(client)) == 11
+    assert {
+        "/core/conversations",
+        "/core/conversations/count",
+        "/core/conversations/export.csv",
+        "/hooks/{provider}/{hook_id}",
+        "/readyz",
+    } <= found
+    assert len(operations(client)) == 13
 
 
 def follow_the_rules(case: Case) -> None:
