@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from parley.api.conversation_params import FILTER_PARAMS, FiltersDep, reject_unknown_params
-from parley.api.deps import EngineDep, LinksDep, PrincipalDep, SecretKeyDep, SettingsDep
+from parley.api.deps import AuditDep, EngineDep, LinksDep, PrincipalDep, SecretKeyDep, SettingsDep
 from parley.api.export_response import ExportBudget, ExportResponse
 from parley.api.schemas import (
     PROBLEM_RESPONSES,
@@ -23,6 +23,7 @@ from parley.api.schemas import (
     ConversationPage,
     Problem,
 )
+from parley.audit import rules as audit_rules
 from parley.conversations.cursor import MAX_CURSOR_LENGTH
 from parley.conversations.export.stream import stream_csv
 from parley.conversations.export.zones import parse_zone
@@ -52,14 +53,16 @@ def list_conversations(
     engine: EngineDep,
     links: LinksDep,
     secret_key: SecretKeyDep,
+    audit: AuditDep,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     cursor: Annotated[
         str | None, Query(max_length=MAX_CURSOR_LENGTH, description="next_cursor from the previous page.")
     ] = None,
 ) -> Response:
     reject_unknown_params(request, FILTER_PARAMS | {"limit", "cursor"})
-    with read_connection(engine) as connection:
+    with read_connection(engine, principal.org_id) as connection:
         page = list_page(connection, principal, filters, cursor, limit, links, secret_key)
+    audit_rules.listed(audit, filters, len(page["data"]))
     return Response(orjson.dumps(page), media_type="application/json")
 
 
@@ -82,6 +85,7 @@ async def export_conversations(
     principal: PrincipalDep,
     filters: FiltersDep,
     links: LinksDep,
+    audit: AuditDep,
     tz: Annotated[str, Query(max_length=64, description="IANA zone for the Date and Time columns.")] = "UTC",
 ) -> Response:
     reject_unknown_params(request, FILTER_PARAMS | {"tz"})
@@ -89,7 +93,7 @@ async def export_conversations(
     zone = parse_zone(tz)
     filename = f"parley-{principal.org_slug}-conversations-{datetime.now(UTC):%Y-%m-%d}.csv"
     budget: ExportBudget = request.app.state.exports
-    chunks = stream_csv(budget.engine, access, filters, links, zone)
+    chunks = stream_csv(budget.engine, access, filters, links, zone, audit_rules.export_ended(audit, filters))
     # Taken last, once nothing else can refuse the request: from here the response owns the slot.
     slot = budget.gate.acquire(principal.org_id)
     return ExportResponse(
@@ -105,11 +109,17 @@ async def export_conversations(
     "/{conversation_id}", response_model=ConversationDetail, responses=NOT_FOUND, summary="One conversation"
 )
 def get_conversation(
-    request: Request, conversation_id: str, principal: PrincipalDep, engine: EngineDep, links: LinksDep
+    request: Request,
+    conversation_id: str,
+    principal: PrincipalDep,
+    engine: EngineDep,
+    links: LinksDep,
+    audit: AuditDep,
 ) -> Response:
     reject_unknown_params(request, frozenset())
-    with read_connection(engine) as connection:
+    with read_connection(engine, principal.org_id) as connection:
         detail = conversation_detail(connection, principal, conversation_id, links)
+    audit_rules.read_detail(audit, detail["id"])
     return Response(orjson.dumps(detail), media_type="application/json")
 
 
@@ -125,11 +135,13 @@ def get_recording(
     principal: PrincipalDep,
     engine: EngineDep,
     settings: SettingsDep,
+    audit: AuditDep,
     seq: Annotated[int, Query(ge=0, description="Which recording, when there are several.")] = 0,
 ) -> FileResponse:
     reject_unknown_params(request, frozenset({"seq"}))
-    with read_connection(engine) as connection:
+    with read_connection(engine, principal.org_id) as connection:
         recording = find_recording(connection, principal, conversation_id, seq)
+    audit_rules.played(audit, conversation_id, seq, request.headers.get("range"))
     path = LocalBlobStore(settings.recordings_dir).path_for(recording.blob_key)
     return recording_response(
         request, path, recording.content_type, {"Cache-Control": "private, max-age=3600"}

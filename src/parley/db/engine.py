@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from functools import partial
+from typing import Any, Final, Literal
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+# Row-level security on PostgreSQL (migration 0005) shows a connection only the rows of the org
+# named by this setting; "system" (the instance's own work across orgs) shows every row, and an
+# unset or empty one shows none. ``OrgScope`` is what every connection below is opened for.
+SYSTEM: Final = "system"
+OrgScope = int | Literal["system"] | None
+ORG_SETTING: Final = "parley.org_id"
+_ORG_INFO = "parley_org"  # the session-level value a pooled connection carries
+_SET_ORG = text(f"SELECT set_config('{ORG_SETTING}', :value, :local)")
 
 
 def normalize_url(url: str) -> str:
@@ -18,7 +28,10 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def build_engine(url: str, **kwargs: Any) -> Engine:
+def build_engine(url: str, *, system: bool = True, **kwargs: Any) -> Engine:
+    """``system``: connections start in the "system" scope, for tools and jobs that work across
+    orgs (the CLI, seeding, tests). The server's engine passes False, so a connection there sees
+    no org's rows until ``read_connection``/``write_connection`` names the org."""
     url = normalize_url(url)
     # Hand out the connection used last: its page cache (SQLite) and prepared statements (psycopg
     # prepares a statement on its fifth use on a connection) stay warm, rather than every request
@@ -39,7 +52,7 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_recycle", 1800)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "postgresql":
-        event.listen(engine, "connect", _postgres_on_connect)
+        event.listen(engine, "connect", partial(_postgres_on_connect, SYSTEM if system else ""))
     return engine
 
 
@@ -53,7 +66,11 @@ def build_export_engine(engine: Engine, size: int) -> Engine | None:
     # The caller hands out at most ``size`` streams at once, so a checkout never waits; the short
     # timeout turns a miscount into an error rather than a hang.
     return build_engine(
-        url.render_as_string(hide_password=False), pool_size=size, max_overflow=0, pool_timeout=5
+        url.render_as_string(hide_password=False),
+        system=False,
+        pool_size=size,
+        max_overflow=0,
+        pool_timeout=5,
     )
 
 
@@ -66,15 +83,22 @@ CHANGED_ORGS = "parley_changed_orgs"
 ON_COMMIT = "parley_on_commit"
 
 
+def _scope(org: OrgScope) -> str:
+    return "" if org is None else SYSTEM if org == SYSTEM else str(int(org))
+
+
 @contextmanager
-def write_connection(engine: Engine) -> Iterator[Connection]:
+def write_connection(engine: Engine, org: OrgScope) -> Iterator[Connection]:
     """A connection in a transaction for one write: committed when the block ends, rolled back
     if it raises. On SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE).
-    Every write path goes through here, so here is where live viewers learn of a commit."""
+    Every write path goes through here, so here is where live viewers learn of a commit.
+    ``org``: whose rows the transaction may see and write on PostgreSQL (``SYSTEM``: every org's)."""
     with engine.connect() as connection:
         connection = connection.execution_options(**{_WRITE_OPTION: True})
         try:
             with connection.begin():
+                if engine.dialect.name == "postgresql":  # for this transaction only
+                    connection.execute(_SET_ORG, {"value": _scope(org), "local": True})
                 yield connection
         except BaseException:
             connection.info.pop(CHANGED_ORGS, None)
@@ -87,8 +111,9 @@ def write_connection(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def read_connection(engine: Engine) -> Iterator[Connection]:
+def read_connection(engine: Engine, org: OrgScope) -> Iterator[Connection]:
     """A connection for work that only reads, given back to the pool when the block ends.
+    ``org``: whose rows it may see on PostgreSQL (``SYSTEM``: every org's; None: no org's).
 
     On PostgreSQL it runs in autocommit: BEGIN and COMMIT would each cost a round trip, and a
     list page reads one snapshot per statement just as well. On SQLite a transaction is local
@@ -96,6 +121,13 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            # Without a transaction the org is a session setting. A pooled connection keeps the
+            # last one it was given, so it is set only when it changes: with one org's requests
+            # in a row it costs no round trip.
+            wanted = _scope(org)
+            if connection.info.get(_ORG_INFO) != wanted:
+                connection.execute(_SET_ORG, {"value": wanted, "local": False})
+                connection.info[_ORG_INFO] = wanted
         with connection.begin():
             yield connection
 
@@ -119,13 +151,15 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _postgres_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _postgres_on_connect(org: str, dbapi_connection: Any, record: Any) -> None:
     # Parley's queries walk an index and stop after a page; starting parallel workers costs
     # more (several ms) than the queries take, and on a small machine they compete with the
     # other requests for the same cores.
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET max_parallel_workers_per_gather = 0")
+        cursor.execute(f"SELECT set_config('{ORG_SETTING}', %s, false)", (org,))
     dbapi_connection.commit()
+    record.info[_ORG_INFO] = org
 
 
 def _sqlite_on_begin(conn: Any) -> None:
