@@ -12,7 +12,7 @@ from parley.db.tables import metadata
 def test_migrations_run_from_empty_and_are_idempotent(database_url: str) -> None:
     engine = build_engine(database_url)
     try:
-        assert pending_revisions(engine) == ["0001", "0002", "0003", "0004"]
+        assert pending_revisions(engine) == ["0001", "0002", "0003", "0004", "0005"]
         upgrade(engine)
         assert pending_revisions(engine) == []
         upgrade(engine)  # nothing to do, nothing breaks

@@ -119,16 +119,18 @@ def read_connection(engine: Engine, org: OrgScope) -> Iterator[Connection]:
     list page reads one snapshot per statement just as well. On SQLite a transaction is local
     and cheap, and keeps the WAL snapshot steady across the request's queries."""
     with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
+        postgres = engine.dialect.name == "postgresql"
+        if postgres:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            # Without a transaction the org is a session setting. A pooled connection keeps the
-            # last one it was given, so it is set only when it changes: with one org's requests
-            # in a row it costs no round trip.
-            wanted = _scope(org)
-            if connection.info.get(_ORG_INFO) != wanted:
-                connection.execute(_SET_ORG, {"value": wanted, "local": False})
-                connection.info[_ORG_INFO] = wanted
         with connection.begin():
+            if postgres:
+                # Without a transaction the org is a session setting. A pooled connection keeps
+                # the last one it was given, so it is set only when it changes: with one org's
+                # requests in a row it costs no round trip.
+                wanted = _scope(org)
+                if connection.info.get(_ORG_INFO) != wanted:
+                    connection.execute(_SET_ORG, {"value": wanted, "local": False})
+                    connection.info[_ORG_INFO] = wanted
             yield connection
 
 

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from parley.auth.throttle import LoginThrottle
-from parley.web import login, pages
+from parley.web import audit_page, login, pages
 from parley.web.csrf import CSRF_FIELD
 from parley.web.render import STATIC_DIR, build_environment, render
 from parley.web.session import LoginRequired, NoMembership, login_url, session_principal
@@ -42,6 +42,7 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(login.router)
     app.include_router(pages.router)
+    app.include_router(audit_page.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(_request: Request, exc: LoginRequired) -> Response:

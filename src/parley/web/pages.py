@@ -10,6 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from parley.api.deps import EngineDep, LinksDep, PrincipalDep
+from parley.audit import rules as audit_rules
+from parley.audit.rules import Audit
 from parley.conversations.enums import (
     CHANNEL_LABELS,
     DIRECTION_LABELS,
@@ -119,6 +121,7 @@ def conversation_page(
         viewer = user.in_org(holder)
         with read_connection(engine, holder) as connection:
             detail = conversation_detail(connection, viewer.principal, conversation_id, links)
+    audit_rules.read_detail(Audit.of(request, viewer.principal), detail["id"])
     return render(
         request,
         "detail.html",
