@@ -37,7 +37,10 @@ def audit(
     if Scope.MANAGE not in principal.scopes:
         message = "The audit trail is for the admins of this org."
         return render(
-            request, "message.html", {**chrome, "title": "Audit", "message": message}, status_code=403
+            request,
+            "message.html",
+            {**chrome, "title": "Audit", "message": message, "logout_form": False},
+            status_code=403,
         )
     chosen = next((a for a in Action if a.value == action), None) if action else None
     try:
@@ -59,6 +62,7 @@ def audit(
                 **chrome,
                 "title": "Audit",
                 "message": "That page link has expired. Start again from the newest.",
+                "logout_form": False,
             },
             status_code=400,
         )
