@@ -11,6 +11,12 @@ instance's own work across orgs: jobs, retention, webhook look-ups, the CLI). Un
 shows nothing. Tables of the instance itself (orgs, users, memberships, tokens, sessions) have no
 policy: they are read before any org is known, to find out who the caller is.
 
+The search table ``conversation_text`` has none either, on purpose: under a policy PostgreSQL
+may not use an index for an operator that is not leakproof, and full-text ``@@`` and trigram
+``ILIKE`` are not. EXPLAIN as parley_app showed the identifier search turn from a bitmap scan of
+its GIN index into a sequential scan of the table. Every search joins it to ``conversations``,
+which the policy holds, so a search still returns only the org's conversations.
+
 ``audit_log`` refuses UPDATE and DELETE with a trigger, for every role but a superuser who drops
 it. The role ``parley_app`` (NOLOGIN: an operator grants it LOGIN or to a login role) is made when
 the migrating role may create roles, and given what the server needs on the tables of this schema:
@@ -36,7 +42,6 @@ ORG_TABLES = (
     "participants",
     "transcript_turns",
     "recordings",
-    "conversation_text",
     "idempotency_keys",
     "event_counters",
     "events",
