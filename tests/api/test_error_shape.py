@@ -349,6 +349,7 @@ CASES: list[Case] = [
         token="manage",
     ),
     _method(AUDIT, "POST", AUDIT),
+    _method("/audit", "POST", "/audit"),
     _method("/healthz", "POST", "/healthz"),
     # Provider webhooks: the signature is the credential (tests/hooks check each scheme).
     _method("/hooks/{provider}/{hook_id}", "GET", "/hooks/retell/hk_none"),

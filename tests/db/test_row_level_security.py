@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from parley.db.engine import SYSTEM, build_engine, read_connection, write_connection
+from tests.conftest import owner_url
 from tests.factories import BASE_TIME, OrgFixture, conversation, insert_all, make_org
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
@@ -79,9 +80,10 @@ def test_a_write_for_another_org_is_refused(app_engine: Engine, orgs: tuple[OrgF
 
 
 def test_the_audit_trail_is_append_only(
-    app_engine: Engine, engine: Engine, orgs: tuple[OrgFixture, OrgFixture]
+    app_engine: Engine, database_url: str, orgs: tuple[OrgFixture, OrgFixture]
 ) -> None:
     acme, _ = orgs
+    owner = build_engine(owner_url(database_url))
     insert = text("INSERT INTO audit_log (at, org_id, action) VALUES (now(), :o, 'export')")
     with write_connection(app_engine, acme.id) as connection:
         connection.execute(insert, {"o": acme.id})
@@ -89,8 +91,9 @@ def test_the_audit_trail_is_append_only(
         with pytest.raises(DBAPIError), write_connection(app_engine, SYSTEM) as connection:
             connection.execute(text(statement))
         # Even the tables' owner: the trigger holds for every role.
-        with pytest.raises(DBAPIError, match="append-only"), write_connection(engine, SYSTEM) as connection:
+        with pytest.raises(DBAPIError, match="append-only"), write_connection(owner, SYSTEM) as connection:
             connection.execute(text(statement))
+    owner.dispose()
     with read_connection(app_engine, acme.id) as connection:
         exports = text("SELECT count(*) FROM audit_log WHERE action = 'export'")
         assert connection.execute(exports).scalar() == 1

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
-from typing import Any, Final, Literal
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-# Row-level security on PostgreSQL (migration 0005) shows a connection only the rows of the org
-# named by this setting; "system" (the instance's own work across orgs) shows every row, and an
-# unset or empty one shows none. ``OrgScope`` is what every connection below is opened for.
-SYSTEM: Final = "system"
-OrgScope = int | Literal["system"] | None
-ORG_SETTING: Final = "parley.org_id"
-_ORG_INFO = "parley_org"  # the session-level value a pooled connection carries
-_SET_ORG = text(f"SELECT set_config('{ORG_SETTING}', :value, :local)")
+from parley.db import scope
+from parley.db.scope import ORG_SETTING, SYSTEM, OrgScope
+
+__all__ = ["ORG_SETTING", "SYSTEM", "OrgScope", "build_engine", "read_connection", "write_connection"]
 
 
 def normalize_url(url: str) -> str:
@@ -52,7 +47,8 @@ def build_engine(url: str, *, system: bool = True, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_recycle", 1800)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "postgresql":
-        event.listen(engine, "connect", partial(_postgres_on_connect, SYSTEM if system else ""))
+        event.listen(engine, "connect", _postgres_on_connect)
+        scope.install(engine, system=system)  # row-level security: which org's rows it sees
     return engine
 
 
@@ -83,22 +79,18 @@ CHANGED_ORGS = "parley_changed_orgs"
 ON_COMMIT = "parley_on_commit"
 
 
-def _scope(org: OrgScope) -> str:
-    return "" if org is None else SYSTEM if org == SYSTEM else str(int(org))
-
-
 @contextmanager
 def write_connection(engine: Engine, org: OrgScope) -> Iterator[Connection]:
     """A connection in a transaction for one write: committed when the block ends, rolled back
     if it raises. On SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE).
     Every write path goes through here, so here is where live viewers learn of a commit.
     ``org``: whose rows the transaction may see and write on PostgreSQL (``SYSTEM``: every org's)."""
-    with engine.connect() as connection:
+    with scope.checkout(engine) as connection:
         connection = connection.execution_options(**{_WRITE_OPTION: True})
         try:
             with connection.begin():
-                if engine.dialect.name == "postgresql":  # for this transaction only
-                    connection.execute(_SET_ORG, {"value": _scope(org), "local": True})
+                if engine.dialect.name == "postgresql":
+                    scope.aim_transaction(connection, org)
                 yield connection
         except BaseException:
             connection.info.pop(CHANGED_ORGS, None)
@@ -118,19 +110,13 @@ def read_connection(engine: Engine, org: OrgScope) -> Iterator[Connection]:
     On PostgreSQL it runs in autocommit: BEGIN and COMMIT would each cost a round trip, and a
     list page reads one snapshot per statement just as well. On SQLite a transaction is local
     and cheap, and keeps the WAL snapshot steady across the request's queries."""
-    with engine.connect() as connection:
+    with scope.checkout(engine) as connection:
         postgres = engine.dialect.name == "postgresql"
         if postgres:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         with connection.begin():
             if postgres:
-                # Without a transaction the org is a session setting. A pooled connection keeps
-                # the last one it was given, so it is set only when it changes: with one org's
-                # requests in a row it costs no round trip.
-                wanted = _scope(org)
-                if connection.info.get(_ORG_INFO) != wanted:
-                    connection.execute(_SET_ORG, {"value": wanted, "local": False})
-                    connection.info[_ORG_INFO] = wanted
+                scope.aim_session(connection, org)
             yield connection
 
 
@@ -153,15 +139,13 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _postgres_on_connect(org: str, dbapi_connection: Any, record: Any) -> None:
+def _postgres_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # Parley's queries walk an index and stop after a page; starting parallel workers costs
     # more (several ms) than the queries take, and on a small machine they compete with the
     # other requests for the same cores.
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET max_parallel_workers_per_gather = 0")
-        cursor.execute(f"SELECT set_config('{ORG_SETTING}', %s, false)", (org,))
     dbapi_connection.commit()
-    record.info[_ORG_INFO] = org
 
 
 def _sqlite_on_begin(conn: Any) -> None:
