@@ -19,6 +19,9 @@ from parley.db.engine import build_engine, normalize_url
 from parley.db.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("PARLEY_TEST_POSTGRES_URL")
+# Set (to parley_app, the role migration 0005 makes) to run the tests as that non-owner role,
+# under row-level security: migrations still run as the URL's own user, who owns the tables.
+POSTGRES_ROLE = os.environ.get("PARLEY_TEST_POSTGRES_ROLE")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 # Argon2 at production cost takes ~0.1 s a hash and tests create many users: the same algorithm at
 # its lowest cost. Hashes record their cost, so verifying is unaffected. Every Settings a test builds
@@ -91,10 +94,18 @@ def _postgres_schema_url(admin: Engine, schema: str) -> str:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     assert POSTGRES_URL
-    url = make_url(normalize_url(POSTGRES_URL)).update_query_dict(
-        {"options": f"-csearch_path={schema},public"}
-    )
+    options = f"-csearch_path={schema},public" + (f" -crole={POSTGRES_ROLE}" if POSTGRES_ROLE else "")
+    url = make_url(normalize_url(POSTGRES_URL)).update_query_dict({"options": options})
     return url.render_as_string(hide_password=False)
+
+
+def owner_url(url: str) -> str:
+    """The database URL as the tables' owner: without the role PARLEY_TEST_POSTGRES_ROLE adds."""
+    if not POSTGRES_ROLE or not url.startswith("postgresql"):
+        return url
+    parsed = make_url(url)
+    options = str(parsed.query.get("options", "")).replace(f" -crole={POSTGRES_ROLE}", "")
+    return parsed.update_query_dict({"options": options}).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -129,7 +140,13 @@ def passwords(settings: Settings) -> Passwords:
 
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
-    engine = build_engine(settings.database_url)
-    upgrade(engine)
+    if POSTGRES_ROLE and settings.database_url.startswith("postgresql"):
+        owner = build_engine(owner_url(settings.database_url))
+        upgrade(owner)
+        owner.dispose()
+        engine = build_engine(settings.database_url)
+    else:
+        engine = build_engine(settings.database_url)
+        upgrade(engine)
     yield engine
     engine.dispose()

@@ -11,11 +11,13 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from parley import __version__
+from parley.api import audit as audit_api
 from parley.api import conversations, health, hooks, live, writes
 from parley.api.export_response import ExportBudget
 from parley.api.head import HeadAsGet
 from parley.api.headers import SecurityHeaders
 from parley.api.problems import install_problem_handlers
+from parley.audit.trail import AuditTrail
 from parley.auth.password_threads import PasswordThreads
 from parley.auth.passwords import Passwords
 from parley.auth.principal import TokenUse
@@ -34,7 +36,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app makes its own and disposes of it on shutdown. Migrations are the caller's business."""
     settings = settings or Settings()
     owns_engine = engine is None
-    engine = engine or build_engine(settings.database_url, limits=settings.database_limits())
+    engine = engine or build_engine(settings.database_url, limits=settings.database_limits(), system=False)
     exports = ExportBudget.from_settings(settings, engine)
     password_threads = PasswordThreads(settings.password_threads)
 
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         threads = settings.threads or (2 if engine.dialect.name == "sqlite" else 4)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         hub.start(asyncio.get_running_loop())
+        audit.start()
         tasks = [asyncio.create_task(prune_events(engine, settings.live_retention), name="parley-live-prune")]
         bus = app.state.bus = open_bus(settings, engine, hub.wake_here)
         if bus is not None:
@@ -60,6 +63,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             # The bus lets go of its connections as it ends.
             await asyncio.gather(*tasks, return_exceptions=True)
             await hub.stop()
+            audit.stop()  # writes what is still buffered
             password_threads.close()
             exports.dispose()
             if owns_engine:
@@ -79,6 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.secret_key = settings.secret_key or instance_secret(engine)
     app.state.token_use = TokenUse(engine)
+    audit = app.state.audit = AuditTrail(engine, enabled=settings.audit)
     app.state.exports = exports
     app.state.bus = None  # the lifespan starts one on PostgreSQL
     app.state.readiness = health.Readiness(engine)
@@ -93,6 +98,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(conversations.router)
     app.include_router(writes.router)
     app.include_router(hooks.router)
+    app.include_router(audit_api.router)
     install_web(app)
     # Outermost first: HEAD is turned into GET before anything else sees the request, and the
     # headers are added to whatever answers, errors included.

@@ -22,7 +22,7 @@ from parley.auth.scopes import Role, parse_scopes
 from parley.auth.tokens import TokenKind
 from parley.cli_hooks import hook_app
 from parley.config import Settings
-from parley.db.engine import build_engine
+from parley.db.engine import SYSTEM, build_engine, write_connection
 from parley.errors import BadRequest, ParleyError
 
 app = typer.Typer(
@@ -168,7 +168,9 @@ def token_create(
         scopes = parse_scopes(scope)
     except ValueError as exc:
         fail(str(exc))
-    with cli_errors(settings), database(settings) as engine, engine.begin() as conn:
+    # BEGIN IMMEDIATE on SQLite: a running server writes meanwhile (its audit trail among other
+    # things), and a transaction that read first would fail at once rather than wait its turn.
+    with cli_errors(settings), database(settings) as engine, write_connection(engine, SYSTEM) as conn:
         if org is not None:
             target = service.get_org(conn, org)
             secret = service.create_token(conn, TokenKind.API_KEY, scopes, org_id=target.id, name=name)
@@ -185,7 +187,7 @@ def token_create(
 def token_revoke(prefix: str) -> None:
     """Revoke a token by the first characters of its secret (at least the 12 shown when listed)."""
     settings = Settings()
-    with cli_errors(settings), database(settings) as engine, engine.begin() as conn:
+    with cli_errors(settings), database(settings) as engine, write_connection(engine, SYSTEM) as conn:
         service.revoke_token(conn, prefix[:12])
     err.print(f"Revoked {prefix[:12]}….")
 

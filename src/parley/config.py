@@ -114,6 +114,11 @@ class Settings(BaseSettings):
         description="Largest recording in bytes: an upload (PUT .../recording) or a webhook's inline audio "
         "beyond it is refused with 413, and a recording a provider links to is not fetched past it.",
     )
+    audit: bool = Field(
+        default=True,
+        description="Record the audit trail (reads of sensitive data, logins, tokens, writes; GET /core/audit). "
+        "Off only to measure what it costs.",
+    )
     workers_enabled: bool = Field(
         default=True,
         description="Run background jobs (fetching recordings providers link to, closing quiet text threads, "

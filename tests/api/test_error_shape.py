@@ -114,6 +114,7 @@ def _invalid(route: str, fault: Fault, url: str, parameter: str, token: str = "s
 
 
 DETAIL = f"{LIST}/{{conversation_id}}"
+AUDIT = "/core/audit"
 RECORDING = f"{DETAIL}/recording"
 TURNS = f"{DETAIL}/turns"
 CASES: list[Case] = [
@@ -345,6 +346,24 @@ CASES: list[Case] = [
     _method(RECORDING, "POST", f"{LIST}/{RECORDED}/recording"),
     *_auth("/web/agents", "/web/agents"),
     _method("/web/agents", "POST", "/web/agents"),
+    # The audit trail: conversations:manage only.
+    *_auth(AUDIT, AUDIT),
+    Case(AUDIT, Fault.FORBIDDEN, errors.FORBIDDEN, "GET", AUDIT, token="sensitive"),
+    _invalid(AUDIT, Fault.UNKNOWN_PARAMETER, f"{AUDIT}?page=2", "page", token="manage"),
+    _invalid(AUDIT, Fault.VALIDATION, f"{AUDIT}?limit=0", "limit", token="manage"),
+    _invalid(AUDIT, Fault.VALIDATION, f"{AUDIT}?action=peeked", "action", token="manage"),
+    _invalid(AUDIT, Fault.VALIDATION, f"{AUDIT}?user=abc", "user", token="manage"),
+    _invalid(AUDIT, Fault.VALIDATION, f"{AUDIT}?since=yesterday", "since", token="manage"),
+    Case(AUDIT, Fault.MALFORMED, errors.BAD_REQUEST, "GET", f"{AUDIT}?cursor=zzz", token="manage"),
+    _invalid(
+        AUDIT,
+        Fault.VALIDATION,
+        f"{AUDIT}?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z",
+        "since",
+        token="manage",
+    ),
+    _method(AUDIT, "POST", AUDIT),
+    _method("/audit", "POST", "/audit"),
     _method("/healthz", "POST", "/healthz"),
     _method("/readyz", "POST", "/readyz"),
     # Provider webhooks: the signature is the credential (tests/hooks check each scheme).

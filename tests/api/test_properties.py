@@ -238,6 +238,12 @@ def test_no_org_ever_sees_another(client: TestClient, world: World) -> None:
         assert detail["detail"].replace(str(foreign), "1") == missing.json()["detail"]
 
     check()
+    # Nor in the audit trail: all those reads are acme's, and globex's admins see none of them.
+    client.app.state.audit.flush()  # type: ignore[attr-defined]
+    for org, other in ((world.globex, world.acme), (world.acme, world.globex)):
+        trail = client.get("/core/audit?limit=200", headers=bearer(org.tokens["manage"])).json()["data"]
+        assert not {e["credential"] for e in trail} & {t[:12] for t in other.tokens.values()}
+        assert not {e["target"] for e in trail} & {str(i) for i in other.conversation_ids}
 
 
 def _sensitive_values(engine: Engine, org_id: int) -> set[str]:
@@ -281,3 +287,9 @@ def test_without_read_sensitive_nothing_sensitive_leaks(
             assert not leaked, leaked[:3]
 
     check()
+    # What the audit trail kept of all those requests holds no sensitive value either.
+    client.app.state.audit.flush()  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        trail = "\n".join(str(tuple(row)) for row in conn.execute(select(tables.audit_log)))
+    assert "export" in trail
+    assert not [value for value in secrets if value in trail]

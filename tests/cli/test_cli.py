@@ -73,6 +73,19 @@ def test_db_upgrade_then_org_user_and_tokens(run, engine: Engine) -> None:  # ty
         ).one()
     assert row.revoked_at is not None
 
+    # Each token made or revoked is in the audit trail: the key in its org, the PAT in its user's.
+    a = tables.audit_log
+    with engine.connect() as conn:
+        org_id = conn.execute(select(tables.orgs.c.id)).scalar_one()
+        trail = conn.execute(
+            select(a.c.org_id, a.c.action, a.c.target, a.c.credential).order_by(a.c.id)
+        ).all()
+    assert [tuple(r) for r in trail] == [
+        (org_id, "token.created", secret[:12], "cli"),
+        (org_id, "token.created", pat.stdout.strip()[:12], "cli"),
+        (org_id, "token.revoked", secret[:12], "cli"),
+    ]
+
 
 @pytest.mark.parametrize(
     ("args", "message"),

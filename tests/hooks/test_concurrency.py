@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
+from parley.audit.trail import AuditTrail
 from parley.config import Settings
 from parley.ingest.providers.common import Inbound
 from parley.ingest.receive import receive
@@ -23,9 +24,20 @@ def _at_once(
 ) -> None:
     assert settings.secret_key
     key, hook = settings.secret_key, sender.hooks[provider]
+    audit = AuditTrail(engine)
 
     def one(inbound: Inbound) -> None:
-        receive(engine, key, settings.recordings_dir, settings.max_recording_bytes, provider, hook, inbound)
+        receive(
+            engine,
+            key,
+            settings.recordings_dir,
+            settings.max_recording_bytes,
+            provider,
+            hook,
+            inbound,
+            audit,
+            None,
+        )
 
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
         for future in [pool.submit(one, inbound) for inbound in requests]:

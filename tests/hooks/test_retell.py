@@ -87,7 +87,17 @@ def test_a_repeated_delivery_is_applied_once(
         from sqlalchemy import text
 
         kinds = conn.execute(text("SELECT kind FROM events ORDER BY seq")).scalars().all()
+        trail = conn.execute(
+            text("SELECT org_id, credential, target, detail FROM audit_log WHERE action = 'hook.delivery'")
+        ).all()
     assert kinds.count("created") == 1 and kinds.count("turns") == 1
+    # Each delivery applied is in the audit trail, in its own transaction; the repeats are not.
+    call = detail(client, acme, story.call_id, engine)["id"]
+    assert len(trail) == 3
+    assert {(r.org_id, r.credential.split(":")[:2] == ["hook", "retell"], r.target) for r in trail} == {
+        (acme.id, True, call)
+    }
+    assert all('"outcome":"applied"' in r.detail for r in trail)
 
 
 def _wav() -> bytes:

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from parley.audit.trail import AuditTrail
 from parley.config import Settings
 from parley.db import tables
 from parley.ingest import summaries
@@ -40,6 +41,8 @@ def _deliver_at(
         "twilio",
         sender.hooks["twilio"],
         inbound,
+        AuditTrail(engine),
+        None,
     )
 
 

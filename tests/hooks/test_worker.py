@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from parley.app import create_app
 from parley.config import Settings
-from parley.db.engine import write_connection
+from parley.db.engine import SYSTEM, write_connection
 from parley.ingest import jobs, service
 from tests.factories import OrgFixture
 from tests.hooks import payloads
@@ -103,7 +103,7 @@ def test_a_conversation_deleted_before_the_fetch_needs_nothing(
 ) -> None:
     audio_server.files["/x.wav"] = (200, "audio/wav", _wav())
     _ended(sender, "call_deleted", audio_server.url("/x.wav"))
-    with write_connection(engine) as conn:
+    with write_connection(engine, SYSTEM) as conn:
         service.delete_conversation(conn, acme.id, conversation_id(engine, acme, "call_deleted"))
     assert run_jobs(engine, settings) == 1
     assert job_rows(engine) == [] and audio_server.hits == []

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from parley.accounts import service as accounts
 from parley.db import tables
-from parley.db.engine import write_connection
+from parley.db.engine import SYSTEM, write_connection
 from parley.ingest import service
 from parley.ingest.records import NewConversation
 from parley.ingest.service import TurnChange
@@ -51,7 +51,7 @@ def test_any_order_of_deliveries_ends_with_every_final_turn_once(engine: Engine)
     @given(case=deliveries())
     def check(case: tuple[dict[int, TurnChange], list[list[TurnChange]]]) -> None:
         finals, batches = case
-        with write_connection(engine) as connection:
+        with write_connection(engine, SYSTEM) as connection:
             conversation_id = service.create_conversation(
                 connection,
                 org.id,
@@ -66,7 +66,7 @@ def test_any_order_of_deliveries_ends_with_every_final_turn_once(engine: Engine)
             )
         changed = 0
         for batch in batches:
-            with write_connection(engine) as connection:
+            with write_connection(engine, SYSTEM) as connection:
                 changed += service.append_turns(connection, org.id, conversation_id, batch)
         t, e = tables.transcript_turns, tables.events
         with engine.connect() as connection:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from parley.accounts import service as accounts
-from parley.db.engine import read_connection, write_connection
+from parley.db.engine import SYSTEM, read_connection, write_connection
 from parley.ingest import service
 from parley.ingest.records import NewConversation
 from parley.ingest.service import TurnChange
@@ -24,7 +24,7 @@ WRITES_EACH = 25
 def test_a_reader_never_skips_or_repeats_an_event_of_concurrent_writers(engine: Engine) -> None:
     with engine.begin() as connection:
         org = accounts.create_org(connection, "busy")
-    with write_connection(engine) as connection:
+    with write_connection(engine, SYSTEM) as connection:
         conversations = [
             service.create_conversation(
                 connection,
@@ -39,7 +39,7 @@ def test_a_reader_never_skips_or_repeats_an_event_of_concurrent_writers(engine: 
     def writer(conversation_id: int) -> None:
         try:
             for seq in range(WRITES_EACH):
-                with write_connection(engine) as connection:
+                with write_connection(engine, SYSTEM) as connection:
                     service.append_turns(
                         connection,
                         org.id,
@@ -58,7 +58,7 @@ def test_a_reader_never_skips_or_repeats_an_event_of_concurrent_writers(engine: 
     closer.start()
     while True:
         finished = done.is_set()  # read before the log: a last read after every commit
-        with read_connection(engine) as connection:
+        with read_connection(engine, SYSTEM) as connection:
             batch = events_after(connection, org.id, position, 50)
         seen.extend(event.seq for event in batch)
         if batch:

@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from sqlalchemy import Engine, select
 
 from parley.config import Settings
+from parley.db import tables
 from tests.api.conftest import World, bearer
 from tests.live.conftest import Server, Stream, Watcher, open_stream, start_server
 
@@ -368,3 +370,22 @@ def test_viewers_with_different_field_policies_each_get_their_own(server: Server
     finally:
         plain.close()
         full.close()
+
+
+def test_a_stream_with_sensitive_fields_is_audited_and_one_without_is_not(
+    settings: Settings, tmp_path: Path, world: World, engine: Engine
+) -> None:
+    """The server writes its buffered entries when it stops: the record is complete after that."""
+    server = start_server(settings, tmp_path)
+    try:
+        for label, path in (("sensitive", f"{LIVE}?channel=telephone"), ("read", LIVE)):
+            with watching(server, path, bearer(world.acme.tokens[label])) as stream:
+                stream.until("snapshot")
+    finally:
+        server.stop()
+    a = tables.audit_log
+    with engine.connect() as connection:
+        rows = connection.execute(select(a).where(a.c.action == "live.open")).all()
+    assert [(r.org_id, r.credential, r.detail) for r in rows] == [
+        (world.acme.id, world.acme.tokens["sensitive"][:12], '{"filters":["channel"]}')
+    ]

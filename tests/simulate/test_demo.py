@@ -16,7 +16,7 @@ from parley.auth.scopes import Scope
 from parley.auth.tokens import TokenKind
 from parley.conversations.enums import FINISHED_STATUSES
 from parley.db import tables
-from parley.db.engine import build_engine, write_connection
+from parley.db.engine import SYSTEM, build_engine, write_connection
 from tests.simulate.servers import parley_env, running_server
 
 pytestmark = pytest.mark.slow
@@ -38,7 +38,7 @@ def first_page(url: str, token: str) -> list[tuple[str, str, int | None, int]]:
 
 
 def reader(engine: Engine) -> str:
-    with write_connection(engine) as conn:  # BEGIN IMMEDIATE: the server writes meanwhile
+    with write_connection(engine, SYSTEM) as conn:  # BEGIN IMMEDIATE: the server writes meanwhile
         org = service.get_org(conn, "demo")
         return service.create_token(
             conn, TokenKind.API_KEY, frozenset({Scope.READ, Scope.READ_SENSITIVE}), org_id=org.id

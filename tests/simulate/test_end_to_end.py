@@ -25,7 +25,7 @@ from parley.auth.tokens import TokenKind
 from parley.config import Settings
 from parley.conversations.enums import FINISHED_STATUSES, Status
 from parley.db import tables
-from parley.db.engine import write_connection
+from parley.db.engine import SYSTEM, write_connection
 from parley.ingest.transitions import is_forward
 from parley.seed.run import seed_org
 from tests.simulate.servers import parley_env, running_server, simulate
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 
 def reader_token(engine: Engine, slug: str) -> str:
     scopes = frozenset({Scope.READ, Scope.READ_SENSITIVE})
-    with write_connection(engine) as conn:  # BEGIN IMMEDIATE: the server writes meanwhile
+    with write_connection(engine, SYSTEM) as conn:  # BEGIN IMMEDIATE: the server writes meanwhile
         org = service.get_org(conn, slug)
         return service.create_token(conn, TokenKind.API_KEY, scopes, org_id=org.id)
 

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from parley.audit.rules import token_changed
+from parley.audit.trail import Action
 from parley.auth.members import Org, find_org, membership
 from parley.auth.passwords import Passwords
 from parley.auth.scopes import Role, Scope, format_scopes
@@ -90,8 +92,10 @@ def create_token(
     user_id: int | None = None,
     name: str | None = None,
     expires_at: datetime | None = None,
+    by: str = "cli",
 ) -> str:
-    """Store a new token and return its secret, which is never retrievable again."""
+    """Store a new token and return its secret, which is never retrievable again. ``by`` names,
+    for the audit trail, the tool that made it."""
     if not scopes:
         raise BadRequest("A token needs at least one scope.")
     if (kind is TokenKind.API_KEY) != (org_id is not None) or (kind is TokenKind.PAT) != (
@@ -112,17 +116,40 @@ def create_token(
             expires_at=expires_at,
         )
     )
+    detail = {"kind": kind.value, "scopes": format_scopes(scopes)}
+    _audit_token(connection, Action.TOKEN_CREATED, prefix_of(secret), org_id, user_id, by, detail)
     return secret
 
 
-def revoke_token(connection: Connection, prefix: str) -> None:
-    result = connection.execute(
-        update(tables.api_tokens)
-        .where(tables.api_tokens.c.prefix == prefix, tables.api_tokens.c.revoked_at.is_(None))
+def revoke_token(connection: Connection, prefix: str, by: str = "cli") -> None:
+    t = tables.api_tokens
+    row = connection.execute(
+        update(t)
+        .where(t.c.prefix == prefix, t.c.revoked_at.is_(None))
         .values(revoked_at=now())
-    )
-    if result.rowcount == 0:
+        .returning(t.c.kind, t.c.org_id, t.c.user_id)
+    ).first()
+    if row is None:
         raise NotFound(f"No active token has the prefix {prefix!r}.")
+    _audit_token(connection, Action.TOKEN_REVOKED, prefix, row.org_id, row.user_id, by, {"kind": row.kind})
+
+
+def _audit_token(
+    connection: Connection,
+    action: Action,
+    prefix: str,
+    org_id: int | None,
+    user_id: int | None,
+    by: str,
+    detail: dict[str, str],
+) -> None:
+    """An API key's event is its org's; a personal token's, each of its user's orgs'."""
+    if org_id is not None:
+        org_ids = [org_id]
+    else:
+        m = tables.memberships
+        org_ids = list(connection.execute(select(m.c.org_id).where(m.c.user_id == user_id)).scalars())
+    token_changed(connection, action, prefix, org_ids, user_id=user_id, by=by, detail=detail)
 
 
 def count_rows(connection: Connection, table: str) -> int:

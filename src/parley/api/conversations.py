@@ -19,7 +19,7 @@ from parley.api.conversation_params import (
     FiltersDep,
     reject_unknown_params,
 )
-from parley.api.deps import EngineDep, LinksDep, PrincipalDep, SecretKeyDep, SettingsDep
+from parley.api.deps import AuditDep, EngineDep, LinksDep, PrincipalDep, SecretKeyDep, SettingsDep
 from parley.api.export_response import ExportBudget, ExportResponse
 from parley.api.schemas import (
     NOT_FOUND,
@@ -30,6 +30,7 @@ from parley.api.schemas import (
     ConversationPage,
     Problem,
 )
+from parley.audit import rules as audit_rules
 from parley.conversations.cursor import MAX_CURSOR_LENGTH
 from parley.conversations.export.stream import stream_csv
 from parley.conversations.export.zones import parse_zone, zone_enum
@@ -52,14 +53,16 @@ def list_conversations(
     engine: EngineDep,
     links: LinksDep,
     secret_key: SecretKeyDep,
+    audit: AuditDep,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     cursor: Annotated[
         str | None, Query(max_length=MAX_CURSOR_LENGTH, description="next_cursor from the previous page.")
     ] = None,
 ) -> Response:
     reject_unknown_params(request, FILTER_PARAMS | {"limit", "cursor"})
-    with read_connection(engine) as connection:
+    with read_connection(engine, principal.org_id) as connection:
         page = list_page(connection, principal, filters, cursor, limit, links, secret_key)
+    audit_rules.listed(audit, filters, len(page["data"]))
     return Response(orjson.dumps(page), media_type="application/json")
 
 
@@ -73,7 +76,7 @@ def count_conversations(
 ) -> Response:
     """Its own request, so a client can show the list's first page without waiting for it."""
     reject_unknown_params(request, FILTER_PARAMS)
-    with read_connection(engine) as connection:
+    with read_connection(engine, principal.org_id) as connection:
         answer = count(connection, principal, filters)
     return Response(orjson.dumps(answer), media_type="application/json")
 
@@ -97,6 +100,7 @@ async def export_conversations(
     principal: PrincipalDep,
     filters: FiltersDep,
     links: LinksDep,
+    audit: AuditDep,
     tz: Annotated[
         str,
         Query(
@@ -111,7 +115,7 @@ async def export_conversations(
     zone = parse_zone(tz)
     filename = f"parley-{principal.org_slug}-conversations-{datetime.now(UTC):%Y-%m-%d}.csv"
     budget: ExportBudget = request.app.state.exports
-    chunks = stream_csv(budget.engine, access, filters, links, zone)
+    chunks = stream_csv(budget.engine, access, filters, links, zone, audit_rules.export_ended(audit, filters))
     # Taken last, once nothing else can refuse the request: from here the response owns the slot.
     slot = budget.gate.acquire(principal.org_id)
     return ExportResponse(
@@ -132,10 +136,12 @@ def get_conversation(
     principal: PrincipalDep,
     engine: EngineDep,
     links: LinksDep,
+    audit: AuditDep,
 ) -> Response:
     reject_unknown_params(request, frozenset())
-    with read_connection(engine) as connection:
+    with read_connection(engine, principal.org_id) as connection:
         detail = conversation_detail(connection, principal, conversation_id, links)
+    audit_rules.read_detail(audit, detail["id"])
     return Response(orjson.dumps(detail), media_type="application/json")
 
 
@@ -151,11 +157,13 @@ def get_recording(
     principal: PrincipalDep,
     engine: EngineDep,
     settings: SettingsDep,
+    audit: AuditDep,
     seq: Annotated[int, Query(ge=0, description="Which recording, when there are several.")] = 0,
 ) -> FileResponse:
     reject_unknown_params(request, frozenset({"seq"}))
-    with read_connection(engine) as connection:
+    with read_connection(engine, principal.org_id) as connection:
         recording = find_recording(connection, principal, conversation_id, seq)
+    audit_rules.played(audit, conversation_id, seq, request.headers.get("range"))
     path = LocalBlobStore(settings.recordings_dir).path_for(recording.blob_key)
     # Not stored, even privately: a cached recording outlived the logout by an hour. Seeking does
     # not need a cache, since the player asks for each range it wants (206).

@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy import Connection, Engine
 
+from parley.audit.rules import Audit
 from parley.auth.principal import ORG_HEADER, Principal, parse_bearer, principal_from_token
 from parley.config import Settings
 from parley.conversations.links import Links
@@ -64,13 +65,22 @@ def get_principal(
     """Authenticate the caller, before anything else about the request is looked at. The
     token's use is written once the connection is back in the pool: holding it while taking a
     second one, with the pool exhausted, each request waited on itself."""
-    with read_connection(engine) as connection:
+    # No org yet: who the caller is comes from tables outside row-level security.
+    with read_connection(engine, None) as connection:
         principal = resolve_principal(request, connection, authorization, x_anyreach_org)
     request.app.state.token_use.write()
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_audit(request: Request, principal: PrincipalDep) -> Audit:
+    """The audit trail, bound to this request's caller and address."""
+    return Audit.of(request, principal)
+
+
+AuditDep = Annotated[Audit, Depends(get_audit)]
 
 
 async def get_writer(principal: PrincipalDep) -> Access:

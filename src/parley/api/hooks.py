@@ -9,6 +9,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 
 from parley.api.deps import EngineDep, SecretKeyDep, SettingsDep
+from parley.audit.rules import client_of
 from parley.config import Settings
 from parley.errors import PayloadTooLarge
 from parley.ingest.providers.common import Inbound
@@ -75,5 +76,7 @@ async def receive_hook(
         provider,
         hook_id,
         inbound,
+        request.app.state.audit,
+        client_of(request),
     )
     return Response(ack.body, media_type=ack.media_type)

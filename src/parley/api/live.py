@@ -18,8 +18,9 @@ from parley.api.conversation_params import (
     FiltersDep,
     reject_unknown_params,
 )
-from parley.api.deps import EngineDep, LinksDep, PrincipalDep, resolve_principal
+from parley.api.deps import AuditDep, EngineDep, LinksDep, PrincipalDep, resolve_principal
 from parley.api.schemas import PROBLEM_RESPONSES
+from parley.audit import rules as audit_rules
 from parley.auth.principal import ORG_HEADER, Principal
 from parley.conversations.filters import ConversationFilters
 from parley.conversations.policy import authorize_read
@@ -62,7 +63,7 @@ def _recheck(request: Request, principal: Principal) -> Callable[[], Awaitable[N
     org_ref = request.headers.get(ORG_HEADER)
 
     def check() -> None:
-        with read_connection(request.app.state.engine) as connection:
+        with read_connection(request.app.state.engine, None) as connection:
             now = resolve_principal(request, connection, authorization, org_ref)
         if now.org_id != principal.org_id or now.sensitive != principal.sensitive:
             raise Forbidden("Your access to this org has changed; reconnect to see what it allows now.")
@@ -97,12 +98,14 @@ async def live_conversations(
     filters: FiltersDep,
     engine: EngineDep,
     links: LinksDep,
+    audit: AuditDep,
     last_event_id: LastEventIdHeader = None,
     last_event_id_query: Annotated[LastEventIdQuery, Query(alias="last_event_id")] = None,
 ) -> EventSourceResponse:
     reject_unknown_params(request, (FILTER_PARAMS - {"q"}) | {"last_event_id"})
     access = authorize_read(principal, filters)
     after = _resume_from(last_event_id, last_event_id_query)
+    audit_rules.live_opened(audit, filters, None)
     return _stream(request, principal, Viewer(access, links, filters), after)
 
 
@@ -117,6 +120,7 @@ async def live_conversation(
     principal: PrincipalDep,
     engine: EngineDep,
     links: LinksDep,
+    audit: AuditDep,
     last_event_id: LastEventIdHeader = None,
     last_event_id_query: Annotated[LastEventIdQuery, Query(alias="last_event_id")] = None,
 ) -> EventSourceResponse:
@@ -125,8 +129,9 @@ async def live_conversation(
     after = _resume_from(last_event_id, last_event_id_query)
 
     def find() -> int:
-        with read_connection(engine) as connection:
+        with read_connection(engine, access.org_id) as connection:
             return find_conversation(connection, access, conversation_id).conversation.id
 
     target = await run_in_threadpool(find)
+    audit_rules.live_opened(audit, None, str(target))
     return _stream(request, principal, Viewer(access, links, ConversationFilters(), target), after)

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.conversation_params import ConversationIdPath, reject_unknown_params
-from parley.api.deps import EngineDep, LinksDep, SettingsDep, WriterDep
+from parley.api.deps import AuditDep, EngineDep, LinksDep, SettingsDep, WriterDep
 from parley.api.schemas import NOT_FOUND, PROBLEM_RESPONSES, WRITE_RESPONSES, ConversationDetail
 from parley.api.write_schemas import ConversationCreate, ConversationPatch, TurnsIn, TurnsOut
 from parley.api.writing import Answer, Idempotency, add_turns, attach, create, patch, remove
@@ -59,6 +59,7 @@ async def _request(request: Request, key: str | None) -> Idempotency:
 async def create_conversation(
     request: Request,
     access: WriterDep,
+    audit: AuditDep,
     payload: ConversationCreate,
     engine: EngineDep,
     links: LinksDep,
@@ -66,7 +67,7 @@ async def create_conversation(
 ) -> Response:
     reject_unknown_params(request, frozenset())
     answer = await run_in_threadpool(
-        create, engine, access, links, payload, await _request(request, idempotency_key)
+        create, engine, access, audit, links, payload, await _request(request, idempotency_key)
     )
     return _json(answer)
 
@@ -81,6 +82,7 @@ async def update_conversation(
     request: Request,
     conversation_id: ConversationIdPath,
     access: WriterDep,
+    audit: AuditDep,
     payload: ConversationPatch,
     engine: EngineDep,
     links: LinksDep,
@@ -89,7 +91,7 @@ async def update_conversation(
     reject_unknown_params(request, frozenset())
     target = _conversation_id(conversation_id)
     answer = await run_in_threadpool(
-        patch, engine, access, links, target, payload, await _request(request, idempotency_key)
+        patch, engine, access, audit, links, target, payload, await _request(request, idempotency_key)
     )
     return _json(answer)
 
@@ -104,6 +106,7 @@ async def post_turns(
     request: Request,
     conversation_id: ConversationIdPath,
     access: WriterDep,
+    audit: AuditDep,
     payload: TurnsIn,
     engine: EngineDep,
     idempotency_key: IdempotencyKey = None,
@@ -111,7 +114,7 @@ async def post_turns(
     reject_unknown_params(request, frozenset())
     target = _conversation_id(conversation_id)
     answer = await run_in_threadpool(
-        add_turns, engine, access, target, payload, await _request(request, idempotency_key)
+        add_turns, engine, access, audit, target, payload, await _request(request, idempotency_key)
     )
     return _json(answer)
 
@@ -132,6 +135,7 @@ async def put_recording(
     request: Request,
     conversation_id: ConversationIdPath,
     access: WriterDep,
+    audit: AuditDep,
     engine: EngineDep,
     links: LinksDep,
     settings: SettingsDep,
@@ -152,7 +156,7 @@ async def put_recording(
         fingerprint(request.method, request.url.path, f"{content_type}:{received.sha256}".encode()),
     )
     answer = await run_in_threadpool(
-        attach, engine, access, links, target, received, idempotency, settings.recordings_dir
+        attach, engine, access, audit, links, target, received, idempotency, settings.recordings_dir
     )
     return _json(answer)
 
@@ -167,10 +171,11 @@ async def delete_conversation(
     request: Request,
     conversation_id: ConversationIdPath,
     access: WriterDep,
+    audit: AuditDep,
     engine: EngineDep,
     settings: SettingsDep,
 ) -> Response:
     reject_unknown_params(request, frozenset())
-    blobs = await run_in_threadpool(remove, engine, access, _conversation_id(conversation_id))
+    blobs = await run_in_threadpool(remove, engine, access, audit, _conversation_id(conversation_id))
     await run_in_threadpool(delete_owned, settings.recordings_dir, blobs)
     return Response(status_code=204)

@@ -19,6 +19,8 @@ import orjson
 from sqlalchemy import Connection, Engine
 
 from parley.api.write_schemas import ConversationCreate, ConversationPatch, TurnsIn
+from parley.audit.rules import Audit
+from parley.audit.trail import Action
 from parley.conversations import queries
 from parley.conversations.links import Links
 from parley.conversations.policy import Access
@@ -85,12 +87,17 @@ def _detail(connection: Connection, access: Access, conversation_id: int, links:
 
 
 def create(
-    engine: Engine, access: Access, links: Links, payload: ConversationCreate, request: Idempotency
+    engine: Engine,
+    access: Access,
+    audit: Audit,
+    links: Links,
+    payload: ConversationCreate,
+    request: Idempotency,
 ) -> Answer:
     with _claimed(engine, access.org_id, request) as claim:
         if claim.stored is not None:
             return claim.stored
-        with write_connection(engine) as connection:
+        with write_connection(engine, access.org_id) as connection:
             agent_id, version = service.resolve_agent(
                 connection,
                 access.org_id,
@@ -121,6 +128,7 @@ def create(
                 tags=tuple(sorted(set(payload.tags or ()))),
             )
             conversation_id = service.create_conversation(connection, access.org_id, draft)
+            audit.wrote(connection, Action.CREATE, conversation_id)
             answer = Answer(201, _detail(connection, access, conversation_id, links))
             claim.record(connection, answer)
         return answer
@@ -134,6 +142,7 @@ def _unique(participants: list[Any]) -> list[Any]:
 def patch(
     engine: Engine,
     access: Access,
+    audit: Audit,
     links: Links,
     conversation_id: int,
     payload: ConversationPatch,
@@ -146,15 +155,21 @@ def patch(
     with _claimed(engine, access.org_id, request) as claim:
         if claim.stored is not None:
             return claim.stored
-        with write_connection(engine) as connection:
+        with write_connection(engine, access.org_id) as connection:
             service.update_conversation(connection, access.org_id, conversation_id, given, tags)
+            audit.wrote(connection, Action.UPDATE, conversation_id)
             answer = Answer(200, _detail(connection, access, conversation_id, links))
             claim.record(connection, answer)
         return answer
 
 
 def add_turns(
-    engine: Engine, access: Access, conversation_id: int, payload: TurnsIn, request: Idempotency
+    engine: Engine,
+    access: Access,
+    audit: Audit,
+    conversation_id: int,
+    payload: TurnsIn,
+    request: Idempotency,
 ) -> Answer:
     turns = [
         TurnChange(t.seq, "caller" if t.speaker == "user" else t.speaker, t.text, t.offset_ms, t.final)
@@ -163,22 +178,26 @@ def add_turns(
     with _claimed(engine, access.org_id, request) as claim:
         if claim.stored is not None:
             return claim.stored
-        with write_connection(engine) as connection:
+        with write_connection(engine, access.org_id) as connection:
             changed = service.append_turns(connection, access.org_id, conversation_id, turns)
+            audit.wrote(connection, Action.TURNS, conversation_id, rows=len(turns))
             answer = Answer(200, orjson.dumps({"changed": changed}))
             claim.record(connection, answer)
         return answer
 
 
-def remove(engine: Engine, access: Access, conversation_id: int) -> list[str]:
+def remove(engine: Engine, access: Access, audit: Audit, conversation_id: int) -> list[str]:
     """Delete; returns the recording blobs to delete once it has committed."""
-    with write_connection(engine) as connection:
-        return service.delete_conversation(connection, access.org_id, conversation_id)
+    with write_connection(engine, access.org_id) as connection:
+        blobs = service.delete_conversation(connection, access.org_id, conversation_id)
+        audit.wrote(connection, Action.DELETE, conversation_id)
+        return blobs
 
 
 def attach(
     engine: Engine,
     access: Access,
+    audit: Audit,
     links: Links,
     conversation_id: int,
     received: Received,
@@ -193,7 +212,7 @@ def attach(
             if claim.stored is not None:
                 delete_owned(root, [received.blob_key])
                 return claim.stored
-            with write_connection(engine) as connection:
+            with write_connection(engine, access.org_id) as connection:
                 replaced = service.attach_recording(
                     connection,
                     access.org_id,
@@ -203,6 +222,7 @@ def attach(
                     received.size,
                     received.duration_seconds,
                 )
+                audit.wrote(connection, Action.UPLOAD, conversation_id)
                 answer = Answer(200, _detail(connection, access, conversation_id, links))
                 claim.record(connection, answer)
     except BaseException:

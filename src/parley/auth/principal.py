@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from parley.auth.members import Membership, membership
 from parley.auth.scopes import READ_SCOPES, ROLE_SCOPES, Scope, parse_scopes
-from parley.auth.tokens import TokenKind, hash_secret, kind_of
+from parley.auth.tokens import TokenKind, hash_secret, kind_of, prefix_of
 from parley.db import tables
 from parley.db.clock import now
 from parley.errors import BadRequest, Forbidden, Unauthorized
@@ -53,6 +53,9 @@ class Principal:
     scopes: frozenset[Scope]
     user_id: int | None = None
     token_kind: TokenKind | None = None  # None for a web session
+    # Which credential acted, as the audit trail names it: a token's public prefix ("ak_1a2b…")
+    # or "session:" and the start of the session's stored hash. Never a secret.
+    credential: str | None = None
 
     def can_read(self) -> bool:
         return bool(self.scopes & READ_SCOPES)
@@ -108,13 +111,17 @@ def principal_from_token(
             raise Forbidden(
                 f"This API key belongs to another org than {org_ref!r}; drop the {ORG_HEADER} header."
             )
-        return Principal(row.org_id, row.org_slug, token_scopes, token_kind=kind)
+        return Principal(
+            row.org_id, row.org_slug, token_scopes, token_kind=kind, credential=prefix_of(secret)
+        )
 
     if not org_ref:
         raise BadRequest(
             f"Personal access tokens must send the {ORG_HEADER} header naming the org to act in."
         )
-    return principal_for_member(connection, row.user_id, org_ref, token_scopes, TokenKind.PAT)
+    return principal_for_member(
+        connection, row.user_id, org_ref, token_scopes, TokenKind.PAT, credential=prefix_of(secret)
+    )
 
 
 def principal_for_member(
@@ -123,23 +130,32 @@ def principal_for_member(
     org_ref: str,
     granted: frozenset[Scope] | None,
     token_kind: TokenKind | None,
+    *,
+    credential: str | None = None,
 ) -> Principal:
     """A user acting in an org: their role's scopes there, narrowed by the token's (if any)."""
     member = membership(connection, user_id, org_ref)
     if member is None:
         # Same answer whether the org exists or not, so the header cannot probe for org names.
         raise Forbidden(f"You are not a member of the org {org_ref!r}.")
-    return principal_of_membership(member, user_id, granted, token_kind)
+    return principal_of_membership(member, user_id, granted, token_kind, credential=credential)
 
 
 def principal_of_membership(
-    member: Membership, user_id: int, granted: frozenset[Scope] | None, token_kind: TokenKind | None
+    member: Membership,
+    user_id: int,
+    granted: frozenset[Scope] | None,
+    token_kind: TokenKind | None,
+    *,
+    credential: str | None = None,
 ) -> Principal:
     """``principal_for_member`` for a membership already read (the web inbox lists them all)."""
     scopes = ROLE_SCOPES[member.role]
     if granted is not None:
         scopes = scopes & granted
-    return Principal(member.org_id, member.slug, scopes, user_id=user_id, token_kind=token_kind)
+    return Principal(
+        member.org_id, member.slug, scopes, user_id=user_id, token_kind=token_kind, credential=credential
+    )
 
 
 class TokenUse:

@@ -36,6 +36,12 @@ class StoredPassword:
     password_hash: str | None
 
 
+def session_marker(secret: str) -> str:
+    """How the audit trail names a login session: the first characters of its stored hash, enough
+    to tell sessions apart and to find one in ``web_sessions``, nothing that would log a browser in."""
+    return f"session:{hash_secret(secret)[:12]}"
+
+
 def stored_password(connection: Connection, email: str) -> StoredPassword:
     """The user with this email and their password hash, both None for an unknown email.
 

@@ -12,6 +12,21 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
+from parley.db import scope
+from parley.db.scope import ORG_SETTING, SYSTEM, OrgScope
+
+__all__ = [
+    "ORG_SETTING",
+    "SYSTEM",
+    "DatabaseLimits",
+    "OrgScope",
+    "build_engine",
+    "build_export_engine",
+    "normalize_url",
+    "read_connection",
+    "write_connection",
+]
+
 # How long SQLite waits for another writer's lock when no statement limit is given.
 _SQLITE_BUSY_DEFAULT_SECONDS = 30.0
 # Past the statement limit the server cancels the statement itself; only a database that sends
@@ -61,9 +76,14 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def build_engine(url: str, *, limits: DatabaseLimits | None = None, **kwargs: Any) -> Engine:
+def build_engine(
+    url: str, *, limits: DatabaseLimits | None = None, system: bool = True, **kwargs: Any
+) -> Engine:
     """An engine on ``url``. ``limits`` bound every wait on the database; without them, only
-    connecting is bounded (the CLI's seeds and migrations run statements as long as they need)."""
+    connecting is bounded (the CLI's seeds and migrations run statements as long as they need).
+    ``system``: connections start in the "system" scope, for tools and jobs that work across
+    orgs (the CLI, seeding, tests). The server's engine passes False, so a connection there sees
+    no org's rows until ``read_connection``/``write_connection`` names the org."""
     url = normalize_url(url)
     limits = limits or DatabaseLimits()
     kwargs.setdefault("pool_timeout", limits.pool_seconds)
@@ -92,6 +112,7 @@ def build_engine(url: str, *, limits: DatabaseLimits | None = None, **kwargs: An
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "postgresql":
         _postgres_limits(engine, limits)
+        scope.install(engine, system=system)  # row-level security: which org's rows it sees
     return engine
 
 
@@ -107,6 +128,7 @@ def build_export_engine(engine: Engine, size: int, limits: DatabaseLimits | None
     return build_engine(
         url.render_as_string(hide_password=False),
         limits=(limits or DatabaseLimits()).for_streams(),
+        system=False,
         pool_size=size,
         max_overflow=0,
         pool_timeout=5,
@@ -123,14 +145,17 @@ ON_COMMIT = "parley_on_commit"
 
 
 @contextmanager
-def write_connection(engine: Engine) -> Iterator[Connection]:
+def write_connection(engine: Engine, org: OrgScope) -> Iterator[Connection]:
     """A connection in a transaction for one write: committed when the block ends, rolled back
     if it raises. On SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE).
-    Every write path goes through here, so here is where live viewers learn of a commit."""
-    with engine.connect() as connection:
+    Every write path goes through here, so here is where live viewers learn of a commit.
+    ``org``: whose rows the transaction may see and write on PostgreSQL (``SYSTEM``: every org's)."""
+    with scope.checkout(engine) as connection:
         connection = connection.execution_options(**{_WRITE_OPTION: True})
         try:
             with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    scope.aim_transaction(connection, org)
                 yield connection
         except BaseException:
             connection.info.pop(CHANGED_ORGS, None)
@@ -143,16 +168,20 @@ def write_connection(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def read_connection(engine: Engine) -> Iterator[Connection]:
+def read_connection(engine: Engine, org: OrgScope) -> Iterator[Connection]:
     """A connection for work that only reads, given back to the pool when the block ends.
+    ``org``: whose rows it may see on PostgreSQL (``SYSTEM``: every org's; None: no org's).
 
     On PostgreSQL it runs in autocommit: BEGIN and COMMIT would each cost a round trip, and a
     list page reads one snapshot per statement just as well. On SQLite a transaction is local
     and cheap, and keeps the WAL snapshot steady across the request's queries."""
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
+    with scope.checkout(engine) as connection:
+        postgres = engine.dialect.name == "postgresql"
+        if postgres:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         with connection.begin():
+            if postgres:
+                scope.aim_session(connection, org)
             yield connection
 
 

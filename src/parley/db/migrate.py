@@ -8,7 +8,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+
+from parley.db.engine import ORG_SETTING, SYSTEM
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -23,6 +25,11 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Migrations are the instance's work across orgs: past row-level security (0005).
+            connection.execute(
+                text("SELECT set_config(:name, :value, true)"), {"name": ORG_SETTING, "value": SYSTEM}
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -285,7 +285,7 @@ def _apply_message(connection: Connection, org_id: int, d: MessageDelivery) -> i
 
 def close_thread(engine: Engine, job: Job, now: datetime) -> datetime | None:
     """The job: close a text thread once it has been quiet for THREAD_GAP, or look again then."""
-    with write_connection(engine) as connection:
+    with write_connection(engine, job.org_id) as connection:
         row = connection.execute(
             select(c.c.status, c.c.created_at, c.c.ended_at).where(
                 c.c.org_id == job.org_id, c.c.id == job.conversation_id

@@ -55,7 +55,7 @@ def claim(engine: Engine, org_id: int, key: str, print_: str) -> Stored | None:
     check_key(key)
     moment = datetime.now(UTC)
     where = (_k.c.org_id == org_id, _k.c.key == key)
-    with write_connection(engine) as connection:
+    with write_connection(engine, org_id) as connection:
         connection.execute(delete(_k).where(_k.c.org_id == org_id, _k.c.created_at < moment - KEEP))
         row = connection.execute(
             select(_k.c.fingerprint, _k.c.status_code, _k.c.response, _k.c.created_at).where(*where)
@@ -101,7 +101,7 @@ def record(connection: Connection, org_id: int, key: str, status_code: int, body
 
 def release(engine: Engine, org_id: int, key: str) -> None:
     """Give the key up after a server error, so a retry runs the request again."""
-    with write_connection(engine) as connection:
+    with write_connection(engine, org_id) as connection:
         connection.execute(
             delete(_k).where(_k.c.org_id == org_id, _k.c.key == key, _k.c.status_code.is_(None))
         )

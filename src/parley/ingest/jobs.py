@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from parley.conversations.ids import new_conversation_id
 from parley.db import tables
-from parley.db.engine import write_connection
+from parley.db.engine import SYSTEM, write_connection
 
 log = logging.getLogger(__name__)
 _j = tables.jobs
@@ -103,7 +103,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def claim(engine: Engine, now: datetime, limit: int) -> list[Job]:
-    with write_connection(engine) as connection:
+    with write_connection(engine, SYSTEM) as connection:  # jobs of every org
         statement = select(_j).where(_j.c.run_after <= now).order_by(_j.c.run_after).limit(limit)
         if connection.dialect.name == "postgresql":
             statement = statement.with_for_update(skip_locked=True)
@@ -130,7 +130,7 @@ def claim(engine: Engine, now: datetime, limit: int) -> list[Job]:
 
 def _finish(engine: Engine, job: Job, run_after: datetime | None, error: str | None, *, retry: bool) -> None:
     where = (_j.c.org_id == job.org_id, _j.c.id == job.id)
-    with write_connection(engine) as connection:
+    with write_connection(engine, job.org_id) as connection:
         if run_after is None and error is None:
             connection.execute(delete(_j).where(*where))
         elif error is None:

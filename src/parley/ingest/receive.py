@@ -13,7 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from parley.db.engine import read_connection, write_connection
+from parley.audit.rules import delivered
+from parley.audit.trail import AuditTrail
+from parley.db.engine import SYSTEM, read_connection, write_connection
 from parley.errors import BadRequest, NotFound, PayloadTooLarge
 from parley.ingest import deliveries
 from parley.ingest.deliveries import Applied, Blob, Outcome
@@ -51,11 +53,13 @@ def receive(
     provider: str,
     hook_id: str,
     inbound: Inbound,
+    audit: AuditTrail,
+    client: str | None,
 ) -> Ack:
     adapter = ADAPTERS.get(provider)
     if adapter is None:
         raise NotFound(f"There is no provider {provider[:40]!r}; Parley takes {', '.join(ADAPTERS)}.")
-    with read_connection(engine) as connection:
+    with read_connection(engine, SYSTEM) as connection:  # the hook's id names its org
         hook = active_hook(connection, provider, hook_id, instance_key)
     adapter.verify(inbound, hook.secret)
     delivery = adapter.parse(inbound)
@@ -65,8 +69,13 @@ def receive(
     if isinstance(delivery, CallDelivery) and delivery.audio is not None:
         blob = _store_audio(recordings_dir, hook.org_id, delivery.audio, max_recording_bytes)
     try:
-        with write_connection(engine) as connection:
+        with write_connection(engine, hook.org_id) as connection:
             applied = deliveries.apply(connection, hook.org_id, provider, delivery, inbound.received_at, blob)
+            if applied.outcome is not Outcome.DUPLICATE:  # a repeat changes nothing
+                # The hook's id is in its URL, not a secret (the signature is), but a prefix names it.
+                credential = f"hook:{provider}:{hook_id[:8]}"
+                detail = {"provider": provider, "outcome": applied.outcome.value}
+                delivered(audit, connection, hook.org_id, credential, client, applied.conversation_id, detail)
     except BaseException:
         if blob is not None:
             delete_owned(recordings_dir, [blob.key])

@@ -186,7 +186,7 @@ def summarize(summarizer: Summarizer, engine: Engine, job: Job, _now: datetime) 
     then or is gone. The summarizer runs outside any transaction: a slow endpoint holds no lock."""
     c, t = tables.conversations, tables.transcript_turns
     where = (c.c.org_id == job.org_id, c.c.id == job.conversation_id)
-    with read_connection(engine) as connection:
+    with read_connection(engine, job.org_id) as connection:
         summary = connection.execute(select(c.c.summary).where(*where)).first()
         if summary is None or _has_summary(summary.summary):
             return None
@@ -203,7 +203,7 @@ def summarize(summarizer: Summarizer, engine: Engine, job: Job, _now: datetime) 
     written = summarizer.summarize(turns).strip()
     if not written:
         return None
-    with write_connection(engine) as connection:
+    with write_connection(engine, job.org_id) as connection:
         statement = select(c.c.summary).where(*where)
         if connection.dialect.name == "postgresql":
             statement = statement.with_for_update()  # a concurrent write of a summary waits, or we do

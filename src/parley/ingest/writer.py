@@ -149,7 +149,8 @@ def insert_conversations(connection: Connection, org_id: int, batch: Sequence[Ne
             ("org_id", "conversation_id", "summary", "caller_name", "transcript", "idents"),
             [(org_id, c.id, c.summary, c.caller_name, _transcript(c), search_identifiers(c)) for c in batch],
         )
-    bulk = _copy if dialect.name == "postgresql" and dialect.driver == "psycopg" else _insert_many
+    copies = dialect.name == "postgresql" and dialect.driver == "psycopg" and not _row_security(connection)
+    bulk = _copy if copies else _insert_many
     for table, (columns, values) in rows.items():
         if values:
             bulk(connection, table, columns, values)
@@ -168,6 +169,17 @@ def insert_conversations(connection: Connection, org_id: int, batch: Sequence[Ne
             ("rowid", "idents"),
             [(c.id, search_identifiers(c)) for c in batch],
         )
+
+
+def _row_security(connection: Connection) -> bool:
+    """Whether row-level security (migration 0005) holds this connection's role: PostgreSQL
+    refuses COPY FROM then, so rows go in as INSERTs. Asked once per pooled connection, as the
+    role does not change; a superuser or a BYPASSRLS role keeps COPY."""
+    active = connection.info.get("parley_row_security")
+    if active is None:
+        active = bool(connection.exec_driver_sql("SELECT row_security_active('conversations')").scalar())
+        connection.info["parley_row_security"] = active
+    return bool(active)
 
 
 def _bind(column: Any, connection: Connection) -> Callable[[Any], Any]:

@@ -128,13 +128,13 @@ class Hub:
             self._feeds.pop(feed.org_id, None)
 
     def _last_seq(self, org_id: int) -> int:
-        with read_connection(self._engine) as connection:
+        with read_connection(self._engine, org_id) as connection:
             return last_seq(connection, org_id)
 
     def read(self, org_id: int, after: int, conversation_id: int | None = None) -> Batch:
         """Events after ``after`` with their conversations now; runs in a worker thread."""
         visible = Visible(org_id, pending=True)
-        with read_connection(self._engine) as connection:
+        with read_connection(self._engine, org_id) as connection:
             events = events_after(connection, org_id, after, _READ_LIMIT, conversation_id)
             rows = current_rows(connection, visible, [e.conversation_id for e in events])
         return Batch(events, rows)

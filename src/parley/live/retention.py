@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from anyio import to_thread
 from sqlalchemy import Engine
 
-from parley.db.engine import write_connection
+from parley.db.engine import SYSTEM, write_connection
 from parley.live.log import prune
 
 PRUNE_EVERY_SECONDS = 600.0
@@ -17,7 +17,7 @@ _log = logging.getLogger(__name__)
 
 
 def prune_once(engine: Engine, retention: timedelta) -> int:
-    with write_connection(engine) as connection:
+    with write_connection(engine, SYSTEM) as connection:  # every org's events
         return prune(connection, datetime.now(UTC) - retention)
 
 

@@ -75,7 +75,7 @@ def _snapshot(engine: Engine, viewer: Viewer) -> tuple[int, dict[str, Any]]:
     """The position first, then the state: every event up to it is in the state, and those
     after it are sent, so nothing falls between (one sent twice only sets what is already set)."""
     access = viewer.access
-    with read_connection(engine) as connection:
+    with read_connection(engine, access.org_id) as connection:
         position = last_seq(connection, access.org_id)
         if viewer.conversation_id is not None:
             found = queries.get_conversation(connection, access.visible, viewer.conversation_id)
@@ -86,12 +86,12 @@ def _snapshot(engine: Engine, viewer: Viewer) -> tuple[int, dict[str, Any]]:
 
 
 def _resumable(engine: Engine, org_id: int, after: int) -> bool:
-    with read_connection(engine) as connection:
+    with read_connection(engine, org_id) as connection:
         return in_window(connection, org_id, after)
 
 
 def _matching(engine: Engine, viewer: Viewer, ids: list[int]) -> set[int]:
-    with read_connection(engine) as connection:
+    with read_connection(engine, viewer.access.org_id) as connection:
         return queries.matching_ids(connection, viewer.access.visible, viewer.filters, ids)
 
 

@@ -83,7 +83,7 @@ def fetch_recording(root: Path, limit: int, engine: Engine, job: Job, _now: date
     """The job: fetch, attach, and drop the blob it replaces. A conversation deleted, or given a
     recording another way, in the meantime needs nothing more."""
     c = tables.conversations
-    with read_connection(engine) as connection:
+    with read_connection(engine, job.org_id) as connection:
         has = connection.execute(
             select(c.c.has_recording).where(c.c.org_id == job.org_id, c.c.id == job.conversation_id)
         ).scalar()
@@ -94,7 +94,7 @@ def fetch_recording(root: Path, limit: int, engine: Engine, job: Job, _now: date
     if duration is None:
         duration = _duration(root.resolve() / key, content_type)
     try:
-        with write_connection(engine) as connection:
+        with write_connection(engine, job.org_id) as connection:
             previous = service.attach_recording(
                 connection, job.org_id, job.conversation_id, key, content_type, size, duration
             )

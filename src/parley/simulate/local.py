@@ -18,7 +18,7 @@ from parley.accounts import service
 from parley.auth.scopes import Scope
 from parley.auth.tokens import TokenKind, prefix_of
 from parley.db import tables
-from parley.db.engine import build_engine, normalize_url, write_connection
+from parley.db.engine import SYSTEM, build_engine, normalize_url, write_connection
 from parley.db.migrate import pending_revisions
 from parley.errors import NotFound
 from parley.simulate.api import SimulationError
@@ -58,15 +58,15 @@ def org_id(engine: Engine, slug: str) -> int:
 def mint(engine: Engine, org: int, label: str = KEY_NAME) -> str:
     # write_connection: the server writes to the same database meanwhile, and on SQLite only a
     # transaction that takes the write lock at BEGIN waits its turn instead of failing.
-    with write_connection(engine) as connection:
+    with write_connection(engine, org) as connection:
         return service.create_token(
-            connection, TokenKind.API_KEY, frozenset({Scope.MANAGE}), org_id=org, name=label
+            connection, TokenKind.API_KEY, frozenset({Scope.MANAGE}), org_id=org, name=label, by="simulate"
         )
 
 
 def revoke(engine: Engine, secret: str) -> None:
-    with write_connection(engine) as connection, suppress(NotFound):  # someone revoked it already
-        service.revoke_token(connection, prefix_of(secret))
+    with write_connection(engine, SYSTEM) as connection, suppress(NotFound):  # someone revoked it already
+        service.revoke_token(connection, prefix_of(secret), by="simulate")
 
 
 def agents(engine: Engine, org: int) -> list[KnownAgent]:

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from parley.auth.throttle import LoginThrottle
-from parley.web import agent_pages, login, pages, views_api
+from parley.web import agent_pages, audit_page, login, pages, views_api
 from parley.web.csrf import CSRF_FIELD
 from parley.web.docs import install_docs
 from parley.web.render import STATIC_DIR, build_environment, render
@@ -65,6 +65,7 @@ def install_web(app: FastAPI) -> None:
     # The one handler of database failures (``api.problems``) shows browsers this page.
     app.state.unavailable_page = unavailable_page
     install_docs(app)
+    app.include_router(audit_page.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(_request: Request, exc: LoginRequired) -> Response:

@@ -39,7 +39,7 @@ def router_for(console_url: str) -> APIRouter:
     ) -> HTMLResponse:
         chrome = {"user": user, "csrf_field": CSRF_FIELD, "section": None}
         agent_id = parse_conversation_id(agent_ref)  # agent ids have the same shape
-        with read_connection(engine) as connection:
+        with read_connection(engine, user.org.org_id) as connection:
             agent = org_agent(connection, user.org.org_id, agent_id) if agent_id else None
             versions = agent_versions(connection, user.org.org_id, agent.id) if agent else []
         if agent is None or (version is not None and version not in {v.version for v in versions}):

@@ -11,10 +11,19 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import EngineDep, SecretKeyDep, SettingsDep
+from parley.audit import rules as audit_rules
+from parley.audit.rules import client_of
+from parley.audit.trail import AuditTrail
 from parley.auth.members import memberships
 from parley.auth.password_threads import PasswordThreads
 from parley.auth.passwords import Passwords
-from parley.auth.sessions import StoredPassword, create_session, end_session, stored_password
+from parley.auth.sessions import (
+    StoredPassword,
+    create_session,
+    end_session,
+    session_marker,
+    stored_password,
+)
 from parley.auth.throttle import LoginThrottle, Refused
 from parley.config import Settings
 from parley.db.engine import read_connection, write_connection
@@ -65,7 +74,7 @@ def _login_page(
 @router.get("/login")
 def login_form(request: Request, engine: EngineDep, next: str | None = None) -> Response:
     target = safe_next(next)
-    with read_connection(engine) as connection:
+    with read_connection(engine, None) as connection:
         user = current_user(request, connection)
     if user is not None:
         return RedirectResponse(target, status_code=303)
@@ -91,8 +100,11 @@ async def log_in(
     except CsrfRejected:
         return _login_page(request, target, error=FORM_EXPIRED, email=email, status_code=403)
     throttle: LoginThrottle = request.app.state.login_throttle
-    attempt = throttle.begin(email, request.client.host if request.client else None)
+    client = client_of(request)
+    audit: AuditTrail = request.app.state.audit
+    attempt = throttle.begin(email, client)
     if isinstance(attempt, Refused):  # answered before any hashing: refusals cost next to nothing
+        audit_rules.login_throttled(audit, email, client, attempt.retry_after)
         page = _login_page(
             request, target, error=throttled(attempt.retry_after), email=email, status_code=429
         )
@@ -104,6 +116,8 @@ async def log_in(
     matched = await password_threads.run(passwords.verify, stored.password_hash, password)
     if not matched or stored.user_id is None:
         throttle.failed(attempt)
+        orgs = await run_in_threadpool(_org_ids, request.app.state.engine, stored.user_id)
+        audit_rules.login_failed(audit, stored.user_id, orgs, email, client)
         return _login_page(request, target, error=WRONG_CREDENTIALS, email=email, status_code=400)
     throttle.succeeded(attempt)
     return await run_in_threadpool(_start_session, request, settings, stored.user_id, target, email)
@@ -120,21 +134,35 @@ def throttled(retry_after: int) -> str:
 
 
 def _stored_password(engine: Engine, email: str) -> StoredPassword:
-    with read_connection(engine) as connection:
+    with read_connection(engine, None) as connection:
         return stored_password(connection, email)
+
+
+def _org_ids(engine: Engine, user_id: int | None) -> list[int]:
+    if user_id is None:
+        return []
+    with read_connection(engine, None) as connection:
+        return [m.org_id for m in memberships(connection, user_id)]
 
 
 def _start_session(request: Request, settings: Settings, user_id: int, target: str, email: str) -> Response:
     # Its own transaction, committed before the redirect is answered: the next request must find it.
     # A write transaction from its start: it reads the memberships first, and on SQLite a
     # transaction that read before writing fails at once when another writer got in between.
-    with write_connection(request.app.state.engine) as connection:
+    with write_connection(request.app.state.engine, None) as connection:
         orgs = memberships(connection, user_id)
         if not orgs:
             return _login_page(request, target, error=NO_ORG, email=email, status_code=403)
         # A new secret at every login, and the old one gone, so a planted cookie is never promoted.
         end_session(connection, request.cookies.get(SESSION_COOKIE, ""))
         session = create_session(connection, user_id, timedelta(seconds=settings.session_max_age_seconds))
+    audit_rules.logged_in(
+        request.app.state.audit,
+        user_id,
+        [m.org_id for m in orgs],
+        session_marker(session.secret),
+        client_of(request),
+    )
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, session.secret, settings.session_max_age_seconds)
     if request.cookies.get(ORG_COOKIE) not in {m.slug for m in orgs}:

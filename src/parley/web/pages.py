@@ -10,6 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from parley.api.deps import EngineDep, LinksDep, PrincipalDep
+from parley.audit import rules as audit_rules
+from parley.audit.rules import Audit
 from parley.conversations.enums import (
     CHANNEL_LABELS,
     DIRECTION_LABELS,
@@ -22,7 +24,7 @@ from parley.conversations.ids import parse_conversation_id
 from parley.conversations.policy import authorize_read
 from parley.conversations.queries import holding_org
 from parley.conversations.service import conversation_detail
-from parley.db.engine import read_connection
+from parley.db.engine import SYSTEM, read_connection
 from parley.errors import NotFound
 from parley.web.csrf import CSRF_FIELD
 from parley.web.queries import org_agents
@@ -102,25 +104,27 @@ def conversation_page(
     request: Request, conversation_id: str, user: WebUserDep, engine: EngineDep, links: LinksDep
 ) -> HTMLResponse:
     viewer = user
-    with read_connection(engine) as connection:
-        try:
+    try:
+        with read_connection(engine, user.org.org_id) as connection:
             detail = conversation_detail(connection, viewer.principal, conversation_id, links)
-        except NotFound:
-            # A copied link names no org: look in the user's other orgs before giving up. Orgs
-            # they are not in are never searched, so a foreign id looks exactly like a missing one.
-            parsed = parse_conversation_id(conversation_id)
-            others = [
-                authorize_read(user.in_org(m.org_id).principal).visible
-                for m in user.orgs
-                if m.org_id != user.org.org_id
-            ]
+    except NotFound:
+        # A copied link names no org: look in the user's other orgs before giving up. Orgs
+        # they are not in are never searched, so a foreign id looks exactly like a missing one.
+        # The look-up spans orgs (the query names each of them), so it runs in the system scope.
+        parsed = parse_conversation_id(conversation_id)
+        others = [
+            authorize_read(user.in_org(m.org_id).principal).visible
+            for m in user.orgs
+            if m.org_id != user.org.org_id
+        ]
+        with read_connection(engine, SYSTEM) as connection:
             holder = holding_org(connection, others, parsed) if parsed else None
-            if holder is None:
-                return render(
-                    request, "not_found.html", _chrome(user), status_code=404, org_slug=user.org.slug
-                )
-            viewer = user.in_org(holder)
+        if holder is None:
+            return render(request, "not_found.html", _chrome(user), status_code=404, org_slug=user.org.slug)
+        viewer = user.in_org(holder)
+        with read_connection(engine, holder) as connection:
             detail = conversation_detail(connection, viewer.principal, conversation_id, links)
+    audit_rules.read_detail(Audit.of(request, viewer.principal), detail["id"])
     return render(
         request,
         "detail.html",
@@ -140,7 +144,7 @@ def conversation_page(
 def agents(principal: PrincipalDep, engine: EngineDep) -> Response:
     """The org's agents for the inbox's filter; any credential that can read the inbox may ask."""
     access = authorize_read(principal)
-    with read_connection(engine) as connection:
+    with read_connection(engine, access.org_id) as connection:
         rows = org_agents(connection, access.org_id)
     body = {"data": [{"id": str(row.id), "name": row.name} for row in rows]}
     return Response(orjson.dumps(body), media_type="application/json")

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from parley.api.deps import EngineDep
 from parley.auth.members import Membership, memberships
 from parley.auth.principal import Principal, principal_for_member, principal_of_membership
-from parley.auth.sessions import session_user
+from parley.auth.sessions import session_marker, session_user
 from parley.db.engine import read_connection
 from parley.errors import Forbidden
 from parley.web.queries import user_email
@@ -49,7 +49,8 @@ def session_principal(request: Request, connection: Connection, org_ref: str | N
         if not orgs:
             raise Forbidden("Your account is not a member of any org.")
         ref = orgs[0].slug
-    return principal_for_member(connection, user_id, ref, None, None)
+    marker = session_marker(request.cookies.get(SESSION_COOKIE, ""))
+    return principal_for_member(connection, user_id, ref, None, None, credential=marker)
 
 
 class LoginRequired(Exception):
@@ -85,7 +86,9 @@ class WebUser:
     def in_org(self, org_id: int) -> WebUser:
         """The same user looking at another of their orgs."""
         org = next(m for m in self.orgs if m.org_id == org_id)
-        principal = principal_of_membership(org, self.user_id, None, None)
+        principal = principal_of_membership(
+            org, self.user_id, None, None, credential=self.principal.credential
+        )
         return WebUser(self.user_id, self.email, self.orgs, org, principal)
 
 
@@ -111,12 +114,13 @@ def current_user(request: Request, connection: Connection) -> WebUser | None:
         raise NoMembership(email)
     wanted = [request.query_params.get("org"), request.cookies.get(ORG_COOKIE)]
     org = next((m for ref in wanted for m in orgs if ref in (m.slug, str(m.org_id))), orgs[0])
-    principal = principal_of_membership(org, user_id, None, None)
+    marker = session_marker(request.cookies.get(SESSION_COOKIE, ""))
+    principal = principal_of_membership(org, user_id, None, None, credential=marker)
     return WebUser(user_id, email, orgs, org, principal)
 
 
 def require_user(request: Request, engine: EngineDep) -> WebUser:
-    with read_connection(engine) as connection:
+    with read_connection(engine, None) as connection:
         user = current_user(request, connection)
     if user is None:
         raise LoginRequired(requested_path(request))

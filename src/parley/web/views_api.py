@@ -38,7 +38,7 @@ class NewView(BaseModel):
 def session_member(request: Request, engine: EngineDep) -> WebUser:
     """The logged-in user in the org the page names (``X-Anyreach-Org``), as a JSON client
     should hear it: a 401 or 403 problem, not a redirect to the login form."""
-    with read_connection(engine) as connection:
+    with read_connection(engine, None) as connection:  # sessions and members know no org yet
         user = current_user(request, connection)
     if user is None:
         raise Unauthorized("Log in to use saved views.")
@@ -70,7 +70,7 @@ def _json(body: object, status_code: int = 200) -> Response:
 
 @router.get("")
 def list_views(user: MemberDep, engine: EngineDep) -> Response:
-    with read_connection(engine) as connection:
+    with read_connection(engine, user.org.org_id) as connection:
         views = saved_views.visible_views(connection, user.org.org_id, user.user_id)
     return _json({"data": [view.as_json(user.user_id) for view in views]})
 
@@ -78,13 +78,13 @@ def list_views(user: MemberDep, engine: EngineDep) -> Response:
 @router.post("", dependencies=[Depends(require_csrf)])
 def save_view(new: NewView, user: MemberDep, engine: EngineDep) -> Response:
     query = canonical_query(user.principal, new.query)
-    with write_connection(engine) as connection:
+    with write_connection(engine, user.org.org_id) as connection:
         view = saved_views.create_view(connection, user.org.org_id, user.user_id, new.name, query, new.shared)
     return _json(view.as_json(user.user_id), status_code=201)
 
 
 @router.post("/{view_id}/delete", dependencies=[Depends(require_csrf)])
 def delete_view(view_id: str, user: MemberDep, engine: EngineDep) -> Response:
-    with write_connection(engine) as connection:
+    with write_connection(engine, user.org.org_id) as connection:
         saved_views.delete_view(connection, user.org.org_id, user.user_id, view_id)
     return Response(status_code=204)

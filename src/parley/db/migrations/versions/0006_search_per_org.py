@@ -10,7 +10,7 @@ pg_trgm index; statistics are gathered again, since the search chooses its plan 
 ``parley/db/search_tables.py``.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
