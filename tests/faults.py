@@ -160,10 +160,14 @@ def _cut(sock: socket.socket) -> None:
 
 
 @contextmanager
-def served(app: Any) -> Iterator[str]:
+def served(app: Any, send_buffer: int | None = None) -> Iterator[str]:
     """``app`` behind a real uvicorn on a free loopback port, in a thread; yields its base URL.
-    A real server (not the in-process test client) so a client timeout can tell a hang."""
+    A real server (not the in-process test client) so a client timeout can tell a hang.
+    ``send_buffer``: the sockets' send buffer, small so that a client that stops reading stalls
+    the server soon."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if send_buffer is not None:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     listener.bind(("127.0.0.1", 0))
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="critical", ws="none", lifespan="on", access_log=False)

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import random
 import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from datetime import timedelta
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -29,6 +25,7 @@ from parley.config import Settings
 from parley.db.engine import build_engine
 from tests.api.conftest import bearer
 from tests.factories import BASE_TIME, OrgFixture, conversation, insert_all, make_org, varied_conversations
+from tests.faults import served, wait_until
 
 EXPORT = "/core/conversations/export.csv"
 # About 100 bytes of CSV a row. SQLite's export hands over 2,000 rows at a time and PostgreSQL's 64 kB:
@@ -36,31 +33,8 @@ EXPORT = "/core/conversations/export.csv"
 ROWS = {"sqlite": 20_000, "postgresql": 8_000}
 
 
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)
-    listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="critical", ws="none", lifespan="on", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, "the server to start")
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        listener.close()
-
-
-def wait_until(condition: Callable[[], bool], what: str, seconds: float = 15) -> None:
-    """A guard against hanging, not a measurement: fails only if ``condition`` never holds."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.05)
+def serve(app: FastAPI) -> AbstractContextManager[str]:
+    return served(app, send_buffer=8192)
 
 
 def stalled_export(base_url: str, token: str) -> tuple[socket.socket, int]:
