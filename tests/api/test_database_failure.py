@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from parley.app import create_app
 from parley.config import Settings
-from parley.db.engine import write_connection
+from parley.db.engine import SYSTEM, write_connection
 from tests.api.conftest import bearer
 from tests.factories import OrgFixture, insert_all, make_org, varied_conversations
 from tests.faults import FaultProxy, served, wait_until
@@ -208,7 +208,7 @@ def test_a_write_waiting_past_the_sqlite_busy_timeout_gets_503(
     app = create_app(fast_failing(settings))
     body = {"channel": "telephone", "direction": "inbound", "external_id": "waited"}
     with served(app) as base, httpx.Client(base_url=base, timeout=CLIENT_TIMEOUT) as http:
-        with write_connection(engine):  # another writer holds SQLite's write lock (BEGIN IMMEDIATE)
+        with write_connection(engine, SYSTEM):  # another writer holds SQLite's write lock (BEGIN IMMEDIATE)
             assert_unavailable(
                 http.post("/core/conversations", headers=bearer(acme.tokens["manage"]), json=body)
             )
