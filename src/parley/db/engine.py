@@ -135,13 +135,17 @@ def build_export_engine(engine: Engine, size: int, limits: DatabaseLimits | None
     )
 
 
-_WRITE_OPTION = "parley_write"
+WRITE_OPTION = "parley_write"
 
 
 # Orgs whose events a write transaction appended (``ingest.events``), and the engine's listener
 # told of them once that transaction has committed: the live feeds (``app.py`` sets it).
 CHANGED_ORGS = "parley_changed_orgs"
 ON_COMMIT = "parley_on_commit"
+# Work a write transaction leaves to its very end (``connection.info``, a list of callables run
+# just before the commit, in order): the event log's appends, so that the org's counter row is
+# locked from there to the commit only (``ingest.events``).
+BEFORE_COMMIT = "parley_before_commit"
 
 
 @contextmanager
@@ -151,14 +155,17 @@ def write_connection(engine: Engine, org: OrgScope) -> Iterator[Connection]:
     Every write path goes through here, so here is where live viewers learn of a commit.
     ``org``: whose rows the transaction may see and write on PostgreSQL (``SYSTEM``: every org's)."""
     with scope.checkout(engine) as connection:
-        connection = connection.execution_options(**{_WRITE_OPTION: True})
+        connection = connection.execution_options(**{WRITE_OPTION: True})
         try:
             with connection.begin():
                 if engine.dialect.name == "postgresql":
                     scope.aim_transaction(connection, org)
                 yield connection
+                for last in connection.info.pop(BEFORE_COMMIT, []):
+                    last(connection)
         except BaseException:
             connection.info.pop(CHANGED_ORGS, None)
+            connection.info.pop(BEFORE_COMMIT, None)
             raise
         changed: set[int] = connection.info.pop(CHANGED_ORGS, set())
         listener = engine.get_execution_options().get(ON_COMMIT)
@@ -255,5 +262,5 @@ def _sqlite_on_begin(conn: Any) -> None:
     # A write transaction takes SQLite's write lock when it begins: one that read first and
     # then asked for it would fail at once ("database is locked") whenever another writer got
     # there in between, without waiting for the busy timeout.
-    immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
