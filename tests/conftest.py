@@ -85,7 +85,12 @@ def postgres_admin() -> Iterator[Engine | None]:
     engine = create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         # Extensions are database-wide; create it in public once so per-test schemas can share it.
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"))
+        # Under a lock: test processes running side by side (pytest -n) would race to create it.
+        conn.execute(text("SELECT pg_advisory_lock(7301)"))
+        try:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"))
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(7301)"))
     yield engine
     engine.dispose()
 

@@ -92,8 +92,12 @@ def upgrade() -> None:
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}') THEN
                 BEGIN
                     CREATE ROLE {ROLE} NOLOGIN;
-                EXCEPTION WHEN insufficient_privilege THEN
-                    RAISE NOTICE 'cannot create the role {ROLE}; create it and run the grants in README';
+                EXCEPTION
+                    WHEN insufficient_privilege THEN
+                        RAISE NOTICE 'cannot create the role {ROLE}; create it and run the grants in README';
+                    -- Another migration (of another schema) created it a moment ago: roles are
+                    -- cluster-wide, and the check above does not see an uncommitted one.
+                    WHEN duplicate_object OR unique_violation THEN NULL;
                 END;
             END IF;
             IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}') THEN
