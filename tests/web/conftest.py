@@ -93,7 +93,7 @@ def log_in(
 # --- browser tests: one server, one Chromium, shared by every browser test of the run -----------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserWorld]:
     root = tmp_path_factory.mktemp("browser")
     settings = Settings(
@@ -109,7 +109,10 @@ def browser_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserW
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread
+# while it is open, and a test elsewhere that calls asyncio.run (tests/simulate) must not run
+# inside it, whichever order pytest -n gives the files of a process.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     # Asked for before the server's data, so a missing Chromium fails before building it.
     missing = missing_browser()
@@ -150,7 +153,7 @@ def _browser_tests_need_the_browser(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def login_states(browser: Browser, browser_world: BrowserWorld) -> Callable[[str], StorageState]:
     """Log each user in once through the form and reuse the cookies in later contexts."""
     states: dict[str, StorageState] = {}
