@@ -123,7 +123,23 @@ def database_url(
     assert postgres_admin is not None
     schema = f"t_{secrets.token_hex(6)}"
     yield _postgres_schema_url(postgres_admin, schema)
-    with postgres_admin.connect() as conn:
+    _drop_schema(postgres_admin, schema)
+
+
+def _drop_schema(admin: Engine, schema: str) -> None:
+    """Drop a test's schema even when something the test abandoned (a server it killed, a thread
+    it gave up on) still holds a lock in it: DROP would wait for that session forever. Such a
+    session is ended first; none may outlive its test's schema."""
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(l.pid) FROM pg_locks l"
+                " JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = :schema AND l.pid <> pg_backend_pid()"
+            ),
+            {"schema": schema},
+        )
+        conn.execute(text("SET lock_timeout = '60s'"))  # a failure with a reason, never a hang
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
