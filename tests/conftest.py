@@ -99,7 +99,11 @@ def _postgres_schema_url(admin: Engine, schema: str) -> str:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     assert POSTGRES_URL
-    options = f"-csearch_path={schema},public" + (f" -crole={POSTGRES_ROLE}" if POSTGRES_ROLE else "")
+    # A lock wait past two minutes is a test stuck behind a session it abandoned: an error that
+    # names the statement, not a run that never ends (the served processes have their own limits).
+    options = f"-csearch_path={schema},public -clock_timeout=120s" + (
+        f" -crole={POSTGRES_ROLE}" if POSTGRES_ROLE else ""
+    )
     url = make_url(normalize_url(POSTGRES_URL)).update_query_dict({"options": options})
     return url.render_as_string(hide_password=False)
 

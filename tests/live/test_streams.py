@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -300,13 +301,25 @@ def test_an_idle_stream_sends_heartbeat_comments(settings: Settings, tmp_path: P
         server.stop()
 
 
+def _send_buffer_ceiling() -> int:
+    """The most a TCP socket here may hold unsent: Linux's tcp_wmem maximum (4 MB elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+    except (OSError, IndexError, ValueError):
+        return 4 << 20
+
+
 def test_a_client_that_stops_reading_is_cut_off_and_slows_no_one(
     settings: Settings, tmp_path: Path, world: World
 ) -> None:
     """A viewer that never reads fills its socket and is then disconnected; another viewer gets
     every event meanwhile."""
-    server = start_server(settings, tmp_path, extra={"PARLEY_LIVE_SEND_TIMEOUT_SECONDS": "1"})
+    send_timeout = 1.0
+    server = start_server(settings, tmp_path, extra={"PARLEY_LIVE_SEND_TIMEOUT_SECONDS": str(send_timeout)})
     token = world.acme.tokens["sensitive"]
+    # Events of about 1 MB, more of them than the server's socket and the client's hold together,
+    # so the stream to the stalled client certainly stops moving.
+    batches = max(10, _send_buffer_ceiling() // 1_000_000 + 3)
     stalled = socket.socket()
     reader = None
     try:
@@ -321,17 +334,22 @@ def test_a_client_that_stops_reading_is_cut_off_and_slows_no_one(
         reader = Watcher(server, bearer(token))
         assert reader.next().event == "snapshot"
         text = "x" * 20_000
-        for batch in range(10):  # 10 events of about 1 MB: more than both sockets' buffers hold
+        for batch in range(batches):
             turns = [{"seq": batch * 50 + n, "speaker": "user", "text": text} for n in range(50)]
             write(server, world, "POST", f"/core/conversations/{made['id']}/turns", {"turns": turns})
-        ids = [int(reader.next().id or 0) for _ in range(10)]
-        assert ids == list(range(ids[0], ids[0] + 10))
+        ids = [int(reader.next().id or 0) for _ in range(batches)]
+        assert ids == list(range(ids[0], ids[0] + batches))
         whole = sum(len(line) for line in reader.raw)
-        stalled.settimeout(30)
+        # Still not reading: on a fast machine the writes above take less than the send timeout,
+        # and a client that read now would be in time. It is late.
+        time.sleep(3 * send_timeout)
+        stalled.settimeout(10)  # a stream left open sends nothing for longer (heartbeats: 15 s)
         got = 0
+        deadline = time.monotonic() + 60
         with contextlib.suppress(ConnectionResetError):
             while chunk := stalled.recv(1 << 16):
                 got += len(chunk)
+                assert time.monotonic() < deadline, "the stalled client was never cut off"
         assert got < whole  # the stream ended (it never ends by itself) before it had everything
     finally:
         stalled.close()
