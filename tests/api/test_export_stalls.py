@@ -43,11 +43,14 @@ def stalled_export(base_url: str, token: str) -> tuple[socket.socket, int]:
     host, port = base_url.removeprefix("http://").split(":")
     client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.settimeout(30)
     client.connect((host, int(port)))
     client.sendall(f"GET {EXPORT} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
     status_line = b""
     while len(status_line) < len(b"HTTP/1.1 200"):
-        status_line += client.recv(len(b"HTTP/1.1 200") - len(status_line))
+        chunk = client.recv(len(b"HTTP/1.1 200") - len(status_line))
+        assert chunk, "the server hung up before its status line"
+        status_line += chunk
     return client, int(status_line.split()[1])
 
 

@@ -61,11 +61,14 @@ def stall(base_url: str, token: str) -> tuple[socket.socket, int]:
     port = int(base_url.rsplit(":", 1)[1])
     client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.settimeout(30)
     client.connect(("127.0.0.1", port))
     client.sendall(f"GET {EXPORT} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
     head = b""
     while len(head) < 12:
-        head += client.recv(12 - len(head))
+        chunk = client.recv(12 - len(head))
+        assert chunk, "the server hung up before its status line"
+        head += chunk
     return client, int(head.split()[1])
 
 

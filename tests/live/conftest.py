@@ -102,7 +102,9 @@ class Stream:
     lines: Iterator[str]
     raw: list[str] = field(default_factory=list)
 
-    def next(self) -> Message:
+    def next(self, seconds: float = 60.0) -> Message:
+        """The next message; heartbeats alone for ``seconds`` fail (they would keep it open for ever)."""
+        deadline = time.monotonic() + seconds
         event, ident, data = "message", None, []
         for line in self.lines:
             self.raw.append(line)
@@ -110,6 +112,7 @@ class Stream:
                 if data:
                     return Message(event, ident, json.loads("\n".join(data)), "\n".join(data))
                 event, ident = "message", None  # a heartbeat comment, or an empty block
+                assert time.monotonic() < deadline, f"no message within {seconds:g} s, only heartbeats"
                 continue
             if line.startswith(":"):
                 continue
