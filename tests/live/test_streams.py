@@ -241,6 +241,49 @@ def test_a_revoked_token_ends_its_stream(server: Server, world: World, engine: A
             stream.next()
 
 
+def test_an_expired_token_ends_its_stream(server: Server, world: World, engine: Any) -> None:
+    from sqlalchemy import update
+
+    from parley.db import tables
+
+    with watching(server, LIVE, bearer(world.acme.tokens["read"])) as stream:
+        stream.until("snapshot")
+        with engine.begin() as connection:
+            connection.execute(
+                update(tables.api_tokens)
+                .where(tables.api_tokens.c.prefix == world.acme.tokens["read"][:12])
+                .values(expires_at=datetime.now(UTC))
+            )
+        closed = stream.until("closed")
+        assert "expired" in str(closed.data["reason"]), closed.data
+        with pytest.raises(AssertionError, match="the stream ended"):
+            stream.next()
+
+
+def test_a_removed_membership_ends_its_members_stream(server: Server, world: World, engine: Any) -> None:
+    from sqlalchemy import delete
+
+    from parley.db import tables
+
+    with watching(server, LIVE, bearer(world.analyst_pat, "acme")) as stream:
+        stream.until("snapshot")
+        tokens = tables.api_tokens
+        with engine.begin() as connection:
+            user_id = connection.execute(
+                select(tokens.c.user_id).where(tokens.c.prefix == world.analyst_pat[:12])
+            ).scalar_one()
+            removed = connection.execute(
+                delete(tables.memberships).where(
+                    tables.memberships.c.user_id == user_id, tables.memberships.c.org_id == world.acme.id
+                )
+            )
+            assert removed.rowcount == 1
+        closed = stream.until("closed")
+        assert closed.data["reason"], closed.data
+        with pytest.raises(AssertionError, match="the stream ended"):
+            stream.next()
+
+
 def test_a_filtered_stream_says_when_a_conversation_leaves_its_filters(server: Server, world: World) -> None:
     with watching(server, f"{LIVE}?status=in_progress", bearer(world.acme.tokens["read"])) as stream:
         stream.until("snapshot")
