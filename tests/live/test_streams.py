@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import random
 import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from parley.config import Settings
+from parley.conversations.enums import Status
 from parley.db import tables
+from parley.live.stream import SNAPSHOT_LIMIT
 from tests.api.conftest import World, bearer
+from tests.factories import BASE_TIME, conversation, insert_all
 from tests.live.conftest import Server, Stream, Watcher, open_stream, start_server
 
 LIVE = "/core/conversations/live"
@@ -85,6 +89,25 @@ def test_the_org_stream_sends_a_snapshot_then_each_change(server: Server, world:
         assert first.data["changes"]["transcript"][0]["final"] is False  # type: ignore[index]
         assert second.data["changes"]["transcript"][0]["text"] == "partial words, final"  # type: ignore[index]
         assert int(second.id or 0) == int(first.id or 0) + 1
+
+
+def test_a_snapshot_that_leaves_conversations_out_says_so(
+    server: Server, world: World, engine: Engine
+) -> None:
+    headers = bearer(world.acme.tokens["read"])
+    with watching(server, LIVE, headers) as stream:
+        assert stream.until("snapshot").data["complete"] is True
+    rng = random.Random(3)
+    busy = [
+        conversation(rng, BASE_TIME + timedelta(seconds=n), None, status=Status.IN_PROGRESS)
+        for n in range(SNAPSHOT_LIMIT + 1)
+    ]
+    insert_all(engine, world.acme, busy)
+    with watching(server, LIVE, headers) as stream:
+        snapshot = stream.until("snapshot")
+    sent = snapshot.data["conversations"]
+    assert snapshot.data["complete"] is False and len(sent) == SNAPSHOT_LIMIT  # type: ignore[arg-type]
+    assert sent[0]["id"] == str(busy[-1].id)  # type: ignore[index]  # the newest first
 
 
 def test_without_read_sensitive_nothing_sensitive_is_streamed(server: Server, world: World) -> None:

@@ -81,8 +81,12 @@ def _snapshot(engine: Engine, viewer: Viewer) -> tuple[int, dict[str, Any]]:
             found = queries.get_conversation(connection, access.visible, viewer.conversation_id)
             detail = present_detail(connection, access, found, viewer.links) if found else None
             return position, {"conversation": detail}
-        rows = queries.open_conversations(connection, access.visible, viewer.filters, SNAPSHOT_LIMIT)
-        return position, {"conversations": [_present(viewer, row) for row in rows]}
+        # One more than is sent, so a snapshot that leaves some out says so rather than pass for whole.
+        rows = queries.open_conversations(connection, access.visible, viewer.filters, SNAPSHOT_LIMIT + 1)
+        return position, {
+            "conversations": [_present(viewer, row) for row in rows[:SNAPSHOT_LIMIT]],
+            "complete": len(rows) <= SNAPSHOT_LIMIT,
+        }
 
 
 def _resumable(engine: Engine, org_id: int, after: int) -> bool:

@@ -50,6 +50,7 @@ const entries = new Map();
 let selected = null;
 let selectedId = new URLSearchParams(location.search).get('conversation');
 let loaded = false; // the first snapshot is in
+let partial = false; // the snapshot held the newest 1,000 of more: the count is a lower bound
 
 function apiHeaders() {
   return { Accept: 'application/json', 'X-Anyreach-Org': config.org };
@@ -157,8 +158,9 @@ function refresh() {
     entry.node.hidden = !shown;
     if (shown && open) count += 1;
   }
-  countNode.textContent = String(count);
-  countNode.setAttribute('aria-label', `${count} conversation${count === 1 ? '' : 's'} in progress`);
+  countNode.textContent = partial ? `${count}+` : String(count);
+  countNode.setAttribute('aria-label',
+    `${partial ? 'at least ' : ''}${count} conversation${count === 1 ? '' : 's'} in progress`);
   const anyShown = [...entries.values()].some((entry) => !entry.node.hidden);
   emptyNode.hidden = anyShown;
   if (!loaded) {
@@ -356,6 +358,7 @@ function onEvent(kind, data) {
 
 function onSnapshot(data) {
   loaded = true;
+  partial = data.complete === false;
   reset(data.conversations);
   if (selectedId) select(selectedId, { force: true }); // catch the transcript up too
 }
