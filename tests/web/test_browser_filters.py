@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import OpenPage
-from tests.web.live import BrowserWorld
+from tests.web.live import VIEWER, BrowserWorld
 from tests.web.test_browser_inbox import COLUMNS, listed_count, loaded_ids, scroll_to_end
 
 pytestmark = pytest.mark.browser
@@ -186,6 +186,21 @@ def test_export_downloads_the_filtered_view_in_the_viewers_time_zone(
     )
     # An analyst's export has the sensitive columns (the export guards cells against formulas).
     assert text["Caller ID"] == "'+15555550100"
+
+
+def test_an_export_the_server_refuses_shows_why_instead_of_a_failed_download(open_page: OpenPage) -> None:
+    """A refused export (too many running, or a filter the reader may not use) is a page with the
+    server's sentence and a way back; a download that fails says nothing."""
+    page = open_page(VIEWER)
+    wait_for_list(page)
+    # The inbox offers a viewer no caller-id filter; the address can still carry one.
+    page.locator("#export").evaluate("(link) => { link.href += '&user_id=%2B1415'; }")
+    with page.expect_navigation():
+        page.locator("#export").click()
+    expect(page.locator("h1")).to_have_text("Forbidden")
+    expect(page.locator("[role=alert]")).to_contain_text("read_sensitive")
+    page.get_by_role("link", name="Back to the inbox").click()
+    wait_for_list(page)
 
 
 def test_a_viewers_url_with_a_search_drops_it(open_page: OpenPage, browser_world: BrowserWorld) -> None:

@@ -33,8 +33,13 @@ PROBLEM_JSON = "application/problem+json"
 # What a client is told to wait before it tries again while the database is away.
 RETRY_AFTER_SECONDS = 5
 DATABASE_UNAVAILABLE = "The database is not answering; nothing was changed. Try again in a few seconds."
-# Set by the web inbox: the page a browser is shown instead (``parley.web``).
-UnavailablePage = Callable[[Request], Response]
+# Set by the web inbox: the page a browser's navigation is shown instead of problem+json (the
+# export link, a recording opened in a tab, the database away): the kind and a sentence for people.
+ProblemPage = Callable[[Request, ProblemKind, str], Response]
+# What a browser is told when the database is away (the API's sentence speaks of the request).
+DATABASE_UNAVAILABLE_PAGE = (
+    "The inbox cannot reach its database right now. Nothing was lost; reload this page in a few seconds."
+)
 log = logging.getLogger(__name__)
 
 
@@ -91,10 +96,14 @@ def database_unavailable(exc: BaseException) -> bool:
     return False
 
 
-def _wants_page(request: Request) -> bool:
-    # A browser's navigation asks for HTML first; fetch() and API clients do not.
+def _page_for(request: Request) -> ProblemPage | None:
+    """The web inbox's error page when this request is a browser's navigation, else None.
+    A navigation asks for HTML first; fetch() and API clients do not."""
     accept = request.headers.get("accept", "")
-    return "text/html" in accept.split(",", 1)[0]
+    if "text/html" not in accept.split(",", 1)[0]:
+        return None
+    page: ProblemPage | None = getattr(request.app.state, "problem_page", None)
+    return page
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -109,9 +118,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             reason[0] if reason else type(exc).__name__,
         )
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
-        page: UnavailablePage | None = getattr(request.app.state, "unavailable_page", None)
-        if page is not None and _wants_page(request):
-            response = page(request)
+        if (page := _page_for(request)) is not None:
+            response = page(request, SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_PAGE)
             response.headers.update(headers)
             return response
         return problem_response(SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE, headers=headers)
@@ -122,7 +130,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sa_exc.TimeoutError, database_error)
 
     @app.exception_handler(ParleyError)
-    async def parley_error(_request: Request, exc: ParleyError) -> Response:
+    async def parley_error(request: Request, exc: ParleyError) -> Response:
+        if (page := _page_for(request)) is not None:
+            response = page(request, exc.problem_kind, exc.detail)
+            response.headers.update(exc.headers or {})
+            return response
         return problem_response(exc.problem_kind, exc.detail, parameter=exc.parameter, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

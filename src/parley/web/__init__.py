@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from parley.auth.throttle import LoginThrottle
+from parley.errors import SERVICE_UNAVAILABLE, ProblemKind
 from parley.web import agent_pages, audit_page, login, pages, views_api
 from parley.web.csrf import CSRF_FIELD
 from parley.web.docs import install_docs
@@ -48,22 +49,13 @@ def install_web(app: FastAPI) -> None:
     if agent_pages.serves_agent_pages(console):
         app.include_router(agent_pages.router_for(console))
 
-    def unavailable_page(request: Request) -> Response:
-        return render(
-            request,
-            "message.html",
-            {
-                "title": "Parley is unavailable",
-                "message": "The inbox cannot reach its database right now. Nothing was lost; "
-                "reload this page in a few seconds.",
-                "logout_form": False,
-                "csrf_field": CSRF_FIELD,
-            },
-            status_code=503,
-        )
+    def problem_page(request: Request, kind: ProblemKind, message: str) -> Response:
+        title = "Parley is unavailable" if kind.status == SERVICE_UNAVAILABLE.status else kind.title
+        context = {"title": title, "message": message, "logout_form": False, "csrf_field": CSRF_FIELD}
+        return render(request, "message.html", context, status_code=kind.status)
 
-    # The one handler of database failures (``api.problems``) shows browsers this page.
-    app.state.unavailable_page = unavailable_page
+    # The problem handlers (``api.problems``) show a browser's navigations this page.
+    app.state.problem_page = problem_page
     install_docs(app)
     app.include_router(audit_page.router)
 
