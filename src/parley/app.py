@@ -26,6 +26,7 @@ from parley.db.engine import ON_COMMIT, build_engine
 from parley.db.instance import instance_secret
 from parley.ingest.background import background_worker
 from parley.live.bus import open_bus
+from parley.live.cancel import cancel_and_wait
 from parley.live.hub import Hub
 from parley.live.retention import prune_events
 from parley.web import install_web
@@ -58,10 +59,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             with background_worker(engine, settings):
                 yield
         finally:
-            for task in tasks:
-                task.cancel()
             # The bus lets go of its connections as it ends.
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_and_wait(tasks)
             await hub.stop()
             audit.stop()  # writes what is still buffered
             password_threads.close()

@@ -15,7 +15,6 @@ the bus reconnects by itself.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -93,8 +92,10 @@ class Bus:
         finally:
             for task in (sender, listener):
                 task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+            # Their own endings are collected, not raised; this task's own cancellation, should it
+            # come meanwhile, still is (suppressing around `await task` swallowed it, and the bus
+            # then reconnected for ever instead of letting the app shut down).
+            await asyncio.gather(sender, listener, return_exceptions=True)
         for task in done:
             task.result()  # raises the failure
         raise ConnectionError("the subscription ended")

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from parley.conversations.rows import ConversationRow
 from parley.conversations.visible import Visible
 from parley.db.engine import read_connection
+from parley.live.cancel import cancel_and_wait
 from parley.live.log import Event, current_rows, events_after, last_seq
 
 BUFFER = 5000
@@ -78,11 +79,7 @@ class Hub:
         self._loop = loop
 
     async def stop(self) -> None:
-        for feed in self._feeds.values():
-            if feed.task is not None:
-                feed.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await feed.task
+        await cancel_and_wait(feed.task for feed in self._feeds.values() if feed.task is not None)
         self._feeds.clear()
 
     def publish(self, org_id: int) -> None:
