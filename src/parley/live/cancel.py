@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from collections.abc import Iterable
 
@@ -24,7 +25,14 @@ async def cancel_and_wait(
         return
     _, stuck = await asyncio.wait(pending, timeout=within)
     for task in stuck:
-        _log.warning("background task %s did not end within %g s of being cancelled", task.get_name(), within)
+        where = io.StringIO()
+        task.print_stack(file=where)  # the await it is stuck in, for whoever reads the log
+        _log.warning(
+            "background task %s did not end within %g s of being cancelled\n%s",
+            task.get_name(),
+            within,
+            where.getvalue().rstrip(),
+        )
     for task in pending:
         if task.done() and not task.cancelled() and task.exception() is not None:
             _log.warning("background task %s failed as it ended", task.get_name(), exc_info=task.exception())
