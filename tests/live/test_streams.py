@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select, update
 
 from parley.config import Settings
 from parley.conversations.enums import Status
@@ -249,10 +249,6 @@ def test_bad_stream_requests_are_refused(server: Server, world: World) -> None:
 def test_a_revoked_or_expired_token_ends_its_stream(
     server: Server, world: World, engine: Any, column: str, says: str
 ) -> None:
-    from sqlalchemy import update
-
-    from parley.db import tables
-
     with watching(server, LIVE, bearer(world.acme.tokens["read"])) as stream:
         stream.until("snapshot")
         with engine.begin() as connection:
@@ -268,10 +264,6 @@ def test_a_revoked_or_expired_token_ends_its_stream(
 
 
 def test_a_removed_membership_ends_its_members_stream(server: Server, world: World, engine: Any) -> None:
-    from sqlalchemy import delete
-
-    from parley.db import tables
-
     with watching(server, LIVE, bearer(world.analyst_pat, "acme")) as stream:
         stream.until("snapshot")
         tokens = tables.api_tokens

@@ -96,14 +96,25 @@ def database_unavailable(exc: BaseException) -> bool:
     return False
 
 
-def _page_for(request: Request) -> ProblemPage | None:
-    """The web inbox's error page when this request is a browser's navigation, else None.
-    A navigation asks for HTML first; fetch() and API clients do not."""
+def _answer(
+    request: Request,
+    kind: ProblemKind,
+    detail: str,
+    *,
+    page_detail: str | None = None,
+    parameter: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """problem+json; for a browser's navigation (it asks for HTML first, fetch() and API clients
+    do not), the web inbox's page instead, with the same status, headers and sentence (or
+    ``page_detail``, where the API's sentence speaks of the request rather than to a person)."""
     accept = request.headers.get("accept", "")
-    if "text/html" not in accept.split(",", 1)[0]:
-        return None
     page: ProblemPage | None = getattr(request.app.state, "problem_page", None)
-    return page
+    if page is None or "text/html" not in accept.split(",", 1)[0]:
+        return problem_response(kind, detail, parameter=parameter, headers=headers)
+    response = page(request, kind, page_detail or detail)
+    response.headers.update(headers or {})
+    return response
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -118,11 +129,13 @@ def install_problem_handlers(app: FastAPI) -> None:
             reason[0] if reason else type(exc).__name__,
         )
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
-        if (page := _page_for(request)) is not None:
-            response = page(request, SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_PAGE)
-            response.headers.update(headers)
-            return response
-        return problem_response(SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE, headers=headers)
+        return _answer(
+            request,
+            SERVICE_UNAVAILABLE,
+            DATABASE_UNAVAILABLE,
+            page_detail=DATABASE_UNAVAILABLE_PAGE,
+            headers=headers,
+        )
 
     # Every database failure reaches a route as one of these two (pool timeouts are not DBAPI
     # errors); this is the one place that turns them into an answer.
@@ -131,11 +144,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ParleyError)
     async def parley_error(request: Request, exc: ParleyError) -> Response:
-        if (page := _page_for(request)) is not None:
-            response = page(request, exc.problem_kind, exc.detail)
-            response.headers.update(exc.headers or {})
-            return response
-        return problem_response(exc.problem_kind, exc.detail, parameter=exc.parameter, headers=exc.headers)
+        return _answer(request, exc.problem_kind, exc.detail, parameter=exc.parameter, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
